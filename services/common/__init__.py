@@ -1,0 +1,1 @@
+"""Glue every Bocage service shares: settings, Redis, process pool, idempotency, events."""

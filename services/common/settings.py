@@ -1,0 +1,71 @@
+"""Settings of a service, read from the nameko config (which itself reads the environment).
+
+Pure: no clients are built here. A bad value is reported by name, with what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or wrong; the message names it."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    amqp_uri: str = Field(default=DEFAULT_AMQP_URI, alias="AMQP_URI")
+    redis_url: str = Field(default=DEFAULT_REDIS_URL, alias="REDIS_URL")
+    tenant: str = Field(default="demo", alias="TENANT", pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    dead_letter_max_attempts: int = Field(default=3, alias="DEAD_LETTER_MAX_ATTEMPTS", ge=1, le=20)
+    dead_letter_backoff_s: float = Field(default=0.5, alias="DEAD_LETTER_BACKOFF_S", ge=0, le=60)
+    process_pool_workers: int = Field(default=1, alias="PROCESS_POOL_WORKERS", ge=1, le=32)
+
+    @field_validator("amqp_uri")
+    @classmethod
+    def _amqp(cls, value: str) -> str:
+        return _check_url(value, ("amqp", "amqps"))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        return _check_url(value, ("redis", "rediss", "unix"))
+
+
+def _check_url(value: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise ValueError(f"must start with {' or '.join(s + '://' for s in schemes)}, got {value!r}")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ValueError(f"has no host: {value!r}")
+    return value
+
+
+def load_settings(
+    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from the nameko config, falling back to the environment, then to defaults."""
+    environ = os.environ if environ is None else environ
+    names = [field.alias for field in Settings.model_fields.values() if field.alias]
+    raw: dict[str, Any] = {}
+    for name in names:
+        if config is not None and config.get(name) not in (None, ""):
+            raw[name] = config[name]
+        elif environ.get(name):
+            raw[name] = environ[name]
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in issue['loc'])}: {issue['msg']}" for issue in error.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from None
