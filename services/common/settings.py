@@ -33,7 +33,7 @@ class Settings(BaseModel):
     @field_validator("amqp_uri")
     @classmethod
     def _amqp(cls, value: str) -> str:
-        return _check_url(value, ("amqp", "amqps"))
+        return _check_url(value, ("amqp", "amqps", "pyamqp"))
 
     @field_validator("redis_url")
     @classmethod
@@ -44,7 +44,9 @@ class Settings(BaseModel):
 def _check_url(value: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(value)
     if parts.scheme not in schemes:
-        raise ValueError(f"must start with {' or '.join(s + '://' for s in schemes)}, got {value!r}")
+        raise ValueError(
+            f"must start with {' or '.join(s + '://' for s in schemes)}, got {value!r}"
+        )
     if parts.scheme != "unix" and not parts.hostname:
         raise ValueError(f"has no host: {value!r}")
     return value

@@ -1,0 +1,32 @@
+"""nameko service tests on the real RabbitMQ (one throw-away vhost per test) and Redis.
+
+nameko's pytest plugin no longer monkey-patches; the containers need it, so it is done here,
+before anything else imports socket or threading. This folder runs in its own pytest process
+(see the Makefile) so that the rest of the suite stays unpatched, like the gateway in production.
+"""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import pytest  # noqa: E402
+
+from tests.conftest import REDIS_URL, require_component  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _components_running() -> None:
+    require_component("RabbitMQ", "amqp://127.0.0.1:5672", 5672)
+    require_component("Redis", REDIS_URL, 6379)
+
+
+@pytest.fixture
+def service_config(rabbit_config: dict[str, str]) -> dict[str, object]:
+    """A nameko config on the test's own vhost, with quick dead-lettering."""
+    return {
+        **rabbit_config,
+        "REDIS_URL": REDIS_URL,
+        "DEAD_LETTER_MAX_ATTEMPTS": 3,
+        "DEAD_LETTER_BACKOFF_S": 0.05,
+        "serializer": "json",
+    }
