@@ -13,8 +13,8 @@ import traceback
 from typing import Any
 
 import eventlet
-from kombu.entity import Exchange, Queue
 from kombu.common import maybe_declare
+from kombu.entity import Exchange, Queue
 from nameko.amqp.publish import Publisher, get_connection
 from nameko.events import EventHandler
 
