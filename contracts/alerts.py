@@ -1,0 +1,96 @@
+"""Alert contacts, consent, and what a contact import reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from contracts.base import Contract
+
+PhoneKind = Literal["mobile", "landline", "other"]
+ChannelName = Literal["sms", "voice"]
+
+
+class GeoPoint(Contract):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class ContactPhone(Contract):
+    e164: str = Field(pattern=r"^\+[1-9][0-9]{6,14}$")
+    kind: PhoneKind
+
+
+class Contact(Contract):
+    """A resident who agreed to be alerted."""
+
+    contact_id: str
+    full_name: str = Field(min_length=1, max_length=200)
+    phones: tuple[ContactPhone, ...] = Field(min_length=1)
+    commune: str = Field(pattern=r"^[0-9][0-9AB][0-9]{3}$")
+    address: str = Field(default="", max_length=300)
+    location: GeoPoint | None = None
+    vulnerable: bool = False
+    preferred_channel: ChannelName | None = None
+    consent_date: date
+    consent_source: str = Field(min_length=1, max_length=200)
+
+
+class ImportRowReport(Contract):
+    row: int = Field(description="line number in the file, header = 1")
+    status: Literal["imported", "merged", "rejected"]
+    contact_id: str | None = None
+    reasons: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+class ContactImportReport(Contract):
+    imported: int
+    merged: int
+    rejected: int
+    rows: tuple[ImportRowReport, ...]
+
+
+Severity = Literal["information", "warning", "emergency"]
+
+
+class CampaignTarget(Contract):
+    """Who is concerned: whole communes, a drawn area, or the flood zone along a river reach."""
+
+    communes: tuple[str, ...] = ()
+    polygon: dict[str, object] | None = Field(
+        default=None, description="GeoJSON Polygon or MultiPolygon, lon/lat (WGS84)"
+    )
+    vigicrues_reach: str | None = Field(default=None, description="Vigicrues reach id")
+    reach_buffer_m: int = Field(default=500, ge=50, le=5000)
+
+
+class CampaignRequest(Contract):
+    title: str = Field(min_length=1, max_length=120)
+    message: str = Field(min_length=1, max_length=1000)
+    voice_message: str | None = Field(default=None, max_length=2000)
+    severity: Severity
+    target: CampaignTarget
+    channels: tuple[ChannelName, ...] = Field(default=("sms", "voice"), min_length=1)
+
+
+class EncodingPreview(Contract):
+    encoding: Literal["GSM-7", "UCS-2"]
+    segments: int
+    characters: int
+    forcing_characters: tuple[str, ...] = ()
+
+
+class CampaignPreview(Contract):
+    recipients: dict[str, int] = Field(description="people reached per channel")
+    people: int
+    sms: EncodingPreview
+    transliterated_message: str | None = Field(
+        default=None, description="a GSM-7 variant, offered when the message needs UCS-2"
+    )
+    transliterated_sms: EncodingPreview | None = None
+    sms_segments_total: int
+    estimated_seconds: float
+    estimated_cost_eur: float
