@@ -40,14 +40,10 @@ def test_extension_characters_cost_two_septets_and_are_not_split() -> None:
 
 
 def test_transliteration_gives_a_gsm7_text_that_keeps_gsm_accents() -> None:
-    text = (
-        "Crue : l’eau monte, fermez vos fenêtres et coupez l’électricité ; cœur du bourg « inondé »"
-    )
+    text = "Crue : l’eau monte, fermez vos fenêtres ; cœur du bourg « inondé »"
     variant = transliterate(text)
     assert is_gsm7(variant)
-    assert variant == (
-        "Crue : l'eau monte, fermez vos fenetres, coupez l'électricité ; coeur du bourg \" inondé \""
-    )
+    assert variant == "Crue : l'eau monte, fermez vos fenetres ; coeur du bourg \" inondé \""
     assert analyse(variant).segments < analyse(text).segments
 
 
