@@ -1,0 +1,104 @@
+"""The sandbox's own controls, for tests and demos: reset, inspect a virtual phone, make it text
+our number, press keys during a call, and list the API requests received."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import asdict
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from . import inbound
+from .api_request import sandbox_of
+from .numbers import valid_e164
+
+
+async def _fields(request: Request) -> dict[str, str]:
+    """Accept JSON or a url-encoded form, whichever a test finds handier."""
+    body = await request.body()
+    if not body:
+        return {}
+    if request.headers.get("content-type", "").startswith("application/json"):
+        data = json.loads(body)
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+    return {k: v[0] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
+
+
+def _problem(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"status": status, "message": message}, status_code=status)
+
+
+async def reset(request: Request) -> Response:
+    sandbox_of(request).reset()
+    return JSONResponse({"reset": True})
+
+
+async def phone(request: Request) -> Response:
+    return JSONResponse(sandbox_of(request).store.phone_view(request.path_params["number"]))
+
+
+async def phone_sends(request: Request) -> Response:
+    sandbox = sandbox_of(request)
+    number = request.path_params["number"]
+    if not valid_e164(number):
+        return _problem(400, f"{number} is not a valid E.164 phone number")
+    try:
+        fields = await _fields(request)
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "the body must be a url-encoded form or a JSON object")
+    if "Body" not in fields:
+        return _problem(400, "Body is required")
+    to = fields.get("To") or sandbox.config.number
+    message, keyword = inbound.receive(sandbox, number, to, fields["Body"])
+    opted_out = number in sandbox.store.opted_out
+    view = {**message.to_json(), "opt_out_type": keyword, "opted_out": opted_out}
+    return JSONResponse(view, status_code=201)
+
+
+async def press_digits(request: Request) -> Response:
+    """Waits until the call has posted the digits to its Gather action, then says how it went."""
+    sandbox = sandbox_of(request)
+    sid = request.path_params["sid"]
+    try:
+        digits = (await _fields(request)).get("Digits", "")
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "the body must be a url-encoded form or a JSON object")
+    if not digits or not all(c in "0123456789*#" for c in digits):
+        return _problem(400, "Digits is required: keys among 0-9, * and #")
+    keypad = sandbox.keypads.get(sid)
+    if keypad is None:
+        known = sid in sandbox.store.calls
+        return _problem(409 if known else 404, f"call {sid} is {'over' if known else 'unknown'}")
+    answered: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+    keypad.put_nowait((digits, answered))
+    try:
+        outcome = await asyncio.wait_for(answered, sandbox.config.gather_wait + 30)
+    except TimeoutError:
+        return _problem(409, f"call {sid} never reached a <Gather>")
+    if outcome.get("ended"):
+        return _problem(409, f"call {sid} ended before reaching a <Gather>")
+    call = sandbox.store.calls[sid]
+    return JSONResponse({**outcome, "digits": digits, "said": list(call.said)})
+
+
+async def recorded_requests(request: Request) -> Response:
+    return JSONResponse([asdict(r) for r in sandbox_of(request).store.requests])
+
+
+async def stats(request: Request) -> Response:
+    sandbox = sandbox_of(request)
+    counts: dict[str, int] = {}
+    for message in sandbox.store.messages.values():
+        counts[message.status] = counts.get(message.status, 0) + 1
+    return JSONResponse(
+        {
+            "messages": len(sandbox.store.messages),
+            "calls": len(sandbox.store.calls),
+            "message_statuses": counts,
+            "pending_jobs": sandbox.webhooks.pending,
+        }
+    )

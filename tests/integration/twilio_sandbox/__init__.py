@@ -1,0 +1,1 @@
+"""Integration tests of the Twilio sandbox server, through the real twilio SDK."""
