@@ -1,0 +1,37 @@
+"""What a request handler reaches through `request.app.state.gateway`: built by create_app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+from fastapi import Request
+
+from services.gateway.auth import Sessions
+from services.gateway.health import HealthChecker
+from services.gateway.rpc import RpcPool
+from services.gateway.settings import GatewaySettings
+from services.gateway.users import UserStore
+
+
+@dataclass
+class Gateway:
+    settings: GatewaySettings
+    redis: redis.Redis
+    users: UserStore
+    sessions: Sessions
+    rpc: RpcPool
+    pings: RpcPool
+    health: HealthChecker
+
+    def close(self) -> None:
+        self.health.close()
+        self.rpc.close()
+        self.pings.close()
+        self.redis.close()
+        self.health.redis.close()
+
+
+def get_gateway(request: Request) -> Gateway:
+    gateway: Gateway = request.app.state.gateway
+    return gateway
