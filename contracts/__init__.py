@@ -1,9 +1,45 @@
 """Bocage contracts: every message shape shared between services. Imports nothing of ours."""
 
+from contracts.alerts import (
+    Campaign,
+    CampaignMessage,
+    CampaignPreview,
+    CampaignProgress,
+    CampaignRequest,
+    CampaignTarget,
+    Contact,
+    ContactImportReport,
+    ContactPhone,
+    EncodingPreview,
+    GeoPoint,
+    ImportRowReport,
+    RecipientState,
+)
 from contracts.base import Contract
 from contracts.deliveries import DeliveryFailed, DeliveryFailureReport
 from contracts.envelope import SCHEMA_VERSION, Envelope
 from contracts.escalations import Escalation
+from contracts.feeds import (
+    CampaignDraft,
+    CapAlert,
+    CapArea,
+    CapCircle,
+    CapInfo,
+    CapReference,
+    CapValue,
+    DepartmentVigilance,
+    FeedLevel,
+    KnownLevel,
+    LevelChange,
+    ReachGeometry,
+    VigicruesReach,
+)
+from contracts.gateway import (
+    DeliveryFailureAccepted,
+    DeliveryFailureSubmission,
+    ServiceStatus,
+    TenantUpdate,
+)
 from contracts.health import HealthReport, ServicePing
 from contracts.users import (
     Commune,
@@ -17,18 +53,48 @@ from contracts.users import (
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Campaign",
+    "CampaignDraft",
+    "CampaignMessage",
+    "CampaignPreview",
+    "CampaignProgress",
+    "CampaignRequest",
+    "CampaignTarget",
+    "CapAlert",
+    "CapArea",
+    "CapCircle",
+    "CapInfo",
+    "CapReference",
+    "CapValue",
     "Commune",
+    "Contact",
+    "ContactImportReport",
+    "ContactPhone",
     "Contract",
     "DeliveryFailed",
+    "DeliveryFailureAccepted",
     "DeliveryFailureReport",
+    "DeliveryFailureSubmission",
+    "DepartmentVigilance",
+    "EncodingPreview",
     "Envelope",
     "Escalation",
+    "FeedLevel",
+    "GeoPoint",
     "HealthReport",
+    "ImportRowReport",
+    "KnownLevel",
+    "LevelChange",
     "LoginRequest",
+    "ReachGeometry",
+    "RecipientState",
     "Role",
     "ServicePing",
+    "ServiceStatus",
     "Tenant",
+    "TenantUpdate",
     "TokenResponse",
     "UserCreate",
     "UserPublic",
+    "VigicruesReach",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
@@ -94,3 +94,75 @@ class CampaignPreview(Contract):
     sms_segments_total: int
     estimated_seconds: float
     estimated_cost_eur: float
+
+
+CampaignStatus = Literal["draft", "sending", "sent", "cancelled", "halted"]
+MessageKind = Literal["alert", "update", "end"]
+
+
+class CampaignMessage(Contract):
+    """One message of a campaign: the alert itself, an update, or the end of the alert."""
+
+    number: int = Field(ge=1)
+    kind: MessageKind
+    text: str
+    voice_text: str
+    created_at: datetime
+    created_by: str
+
+
+class Campaign(Contract):
+    campaign_id: str
+    tenant: str
+    request: CampaignRequest
+    status: CampaignStatus
+    created_at: datetime
+    created_by: str
+    source: str | None = Field(default=None, description="the feed item a draft came from")
+    messages: tuple[CampaignMessage, ...] = ()
+    halted_reason: str | None = None
+
+
+RecipientStatus = Literal[
+    "pending",
+    "sending",
+    "accepted",
+    "sent",
+    "delivered",
+    "undelivered",
+    "failed",
+    "opted_out",
+    "cancelled",
+    "ringing",
+    "in-progress",
+    "completed",
+    "busy",
+    "no-answer",
+    "needs_human",
+]
+
+
+class RecipientState(Contract):
+    """Where one message to one number stands."""
+
+    key: str
+    contact_id: str
+    e164: str
+    channel: ChannelName
+    status: RecipientStatus
+    vulnerable: bool = False
+    sid: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    confirmed: bool = False
+    calls: int = 0
+    claimed_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class CampaignProgress(Contract):
+    campaign_id: str
+    message_number: int
+    total: int
+    by_status: dict[str, int]
+    done: bool

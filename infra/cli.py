@@ -53,4 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as `python -m infra.cli`, this file is `__main__`, not `infra.cli`: use the module the
+    # command modules import, so that its CommandError is the one caught.
+    from infra.cli import main as module_main
+
+    sys.exit(module_main())

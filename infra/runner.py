@@ -48,6 +48,8 @@ class StackConfig:
     gateway_port: int
     run_dir: Path
     log_dir: Path
+    sandbox_port: int
+    twilio_env: dict[str, str]  # real credentials from the environment, or empty: the sandbox
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> StackConfig:
@@ -55,8 +57,18 @@ class StackConfig:
         var = Path(env.get("BOCAGE_VAR_DIR", REPO_ROOT / "var"))
         try:
             port = int(env.get("BOCAGE_GATEWAY_PORT", "8000"))
+            sandbox_port = int(env.get("BOCAGE_SANDBOX_PORT", "8099"))
         except ValueError:
-            raise StackError("BOCAGE_GATEWAY_PORT must be a port number") from None
+            raise StackError(
+                "BOCAGE_GATEWAY_PORT and BOCAGE_SANDBOX_PORT are port numbers"
+            ) from None
+        twilio_env = {
+            name: env[name]
+            for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_BASE_URL")
+            if env.get(name)
+        }
+        if twilio_env and not {"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN"} <= twilio_env.keys():
+            raise StackError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
         return cls(
             amqp_uri=env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
             redis_url=env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
@@ -64,11 +76,36 @@ class StackConfig:
             gateway_port=port,
             run_dir=var / "run",
             log_dir=var / "log",
+            sandbox_port=sandbox_port,
+            twilio_env=twilio_env,
         )
 
     @property
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return not self.twilio_env
+
+    @property
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}"
+
+    def provider_env(self) -> dict[str, str]:
+        """What the alerts service needs to reach the SMS/voice provider."""
+        common = {"ALERTS_PUBLIC_BASE_URL": self.gateway_url}
+        if not self.uses_sandbox:
+            return {**self.twilio_env, **common}
+        from infra.twilio_sandbox.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+
+        return {
+            "TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN,
+            "TWILIO_BASE_URL": self.sandbox_url,
+            "SANDBOX_INBOUND_WEBHOOK": f"{self.gateway_url}/webhooks/twilio/inbound",
+            **common,
+        }
 
     @property
     def pid_file(self) -> Path:
@@ -149,7 +186,13 @@ def is_alive(pid: int) -> bool:
 
 def _part_commands(config: StackConfig) -> dict[str, list[str]]:
     python = sys.executable
-    commands = {
+    commands: dict[str, list[str]] = {}
+    if config.uses_sandbox:
+        commands["twilio-sandbox"] = [
+            python, "-m", "infra.twilio_sandbox", "--host", "127.0.0.1",
+            "--port", str(config.sandbox_port),
+        ]  # fmt: skip
+    commands |= {
         name: [
             python,
             "-m",
@@ -185,6 +228,7 @@ def start_part(config: StackConfig, name: str, command: list[str]) -> int:
         "AMQP_URI": config.amqp_uri,
         "REDIS_URL": config.redis_url,
         "PYTHONUNBUFFERED": "1",
+        **config.provider_env(),
     }
     process = subprocess.Popen(
         command,
@@ -229,6 +273,11 @@ def up(config: StackConfig, *, wait_s: float = 90.0, out: Any = sys.stdout) -> N
             f"port {config.gateway_port} on {config.gateway_host} is already in use; "
             "set BOCAGE_GATEWAY_PORT to another port"
         )
+    if config.uses_sandbox and _tcp_open("127.0.0.1", config.sandbox_port, timeout=0.5):
+        raise StackError(
+            f"port {config.sandbox_port} (the Twilio sandbox) is already in use; "
+            "set BOCAGE_SANDBOX_PORT to another port"
+        )
     pids: dict[str, int] = {}
     for name, command in _part_commands(config).items():
         pids[name] = start_part(config, name, command)
@@ -254,6 +303,11 @@ def up(config: StackConfig, *, wait_s: float = 90.0, out: Any = sys.stdout) -> N
     print(f"Bocage is up.\n  gateway   {config.gateway_url}", file=out)
     print(f"  API docs  {config.gateway_url}/docs", file=out)
     print(f"  health    {config.gateway_url}/health", file=out)
+    if config.uses_sandbox:
+        print(
+            f"  SMS/voice {config.sandbox_url}/sandbox/  (Twilio sandbox: no real message leaves)",
+            file=out,
+        )
     print(f"  logs      {config.log_dir}/", file=out)
     print("Stop it with: bocage down", file=out)
 
@@ -298,7 +352,7 @@ def down(config: StackConfig, out: Any = sys.stdout, only: str | None = None) ->
         print("nothing to stop", file=out)
         return
     targets = {only: pids[only]} if only else pids
-    for name, pid in targets.items():
+    for name, pid in list(targets.items()):
         stop_part(pid)
         print(f"stopped {name} (pid {pid})", file=out)
         pids.pop(name)

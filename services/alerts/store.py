@@ -1,36 +1,374 @@
-"""The alerts service's state in Redis, under `alerts:<tenant>:`."""
+"""The alerts service's state in Redis, under `alerts:<tenant>:`.
+
+Contacts and opt-outs; campaigns; per campaign message, one key per recipient holding its state,
+a queue of recipients still to send, the list of those being sent right now (`inflight`, for crash
+recovery), a retry schedule, and status counts for live progress; the audit trail as a stream.
+"""
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import redis
 
+from contracts.alerts import Campaign, Contact, RecipientState
 from contracts.escalations import Escalation
+from services.alerts.recipient_states import merge
 from services.common.settings import Settings
 
 PREFIX = "alerts"
+FREEZE_CHUNK = 2000
+
+# Move up to ARGV[1] recipients from the queue to the in-flight list in one round trip.
+_CLAIM = """
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  local key = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  if not key then break end
+  out[#out + 1] = key
+end
+return out
+"""
 
 
 class AlertsStore:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client = client
         self.settings = settings
+        self._claim = client.register_script(_CLAIM)
 
-    def _escalations_key(self, tenant: str) -> str:
-        return f"{PREFIX}:{tenant}:escalations"
+    # -- keys -------------------------------------------------------------------------------
+    @staticmethod
+    def _k(tenant: str, *parts: str) -> str:
+        return ":".join((PREFIX, tenant, *parts))
 
+    def _msg(self, tenant: str, campaign_id: str, number: int, *parts: str) -> str:
+        return self._k(tenant, "c", campaign_id, f"m{number}", *parts)
+
+    # -- escalations ------------------------------------------------------------------------
     def open_escalation(self, tenant: str, escalation: Escalation) -> bool:
         """Record the escalation unless one already exists for its id. True if it is new."""
         # HSETNX makes the write its own idempotency check: a redelivered event changes nothing.
         added = self.client.hsetnx(
-            self._escalations_key(tenant),
-            escalation.escalation_id,
-            escalation.model_dump_json(),
+            self._k(tenant, "escalations"), escalation.escalation_id, escalation.model_dump_json()
         )
         return bool(added)
 
     def escalations(self, tenant: str) -> list[Escalation]:
-        raw = self.client.hvals(self._escalations_key(tenant))
+        raw = self.client.hvals(self._k(tenant, "escalations"))
         found = [Escalation.model_validate(json.loads(item)) for item in raw]
         return sorted(found, key=lambda e: e.opened_at)
+
+    # -- contacts ---------------------------------------------------------------------------
+    def save_contacts(self, tenant: str, contacts: Iterable[Contact]) -> int:
+        count = 0
+        with self.client.pipeline(transaction=True) as pipe:
+            for contact in contacts:
+                old = self.contact(tenant, contact.contact_id)
+                if old is not None:
+                    self._unindex(pipe, tenant, old)
+                pipe.set(self._k(tenant, "contact", contact.contact_id), contact.model_dump_json())
+                pipe.sadd(self._k(tenant, "contacts"), contact.contact_id)
+                pipe.sadd(self._k(tenant, "commune", contact.commune), contact.contact_id)
+                for phone in contact.phones:
+                    pipe.sadd(self._k(tenant, "phone", phone.e164), contact.contact_id)
+                if contact.location is not None:
+                    pipe.geoadd(
+                        self._k(tenant, "geo"),
+                        (contact.location.lon, contact.location.lat, contact.contact_id),
+                    )
+                count += 1
+            pipe.execute()
+        return count
+
+    def _unindex(self, pipe: Any, tenant: str, contact: Contact) -> None:
+        pipe.srem(self._k(tenant, "commune", contact.commune), contact.contact_id)
+        for phone in contact.phones:
+            pipe.srem(self._k(tenant, "phone", phone.e164), contact.contact_id)
+        pipe.zrem(self._k(tenant, "geo"), contact.contact_id)
+
+    def contact(self, tenant: str, contact_id: str) -> Contact | None:
+        raw = self.client.get(self._k(tenant, "contact", contact_id))
+        return Contact.model_validate_json(raw) if raw else None
+
+    def contacts(self, tenant: str, ids: Iterable[str]) -> list[Contact]:
+        keys = [self._k(tenant, "contact", cid) for cid in ids]
+        found: list[Contact] = []
+        for start in range(0, len(keys), FREEZE_CHUNK):
+            for raw in self.client.mget(keys[start : start + FREEZE_CHUNK]):
+                if raw:
+                    found.append(Contact.model_validate_json(raw))
+        return found
+
+    def contact_ids_in_communes(self, tenant: str, communes: Iterable[str]) -> set[str]:
+        keys = [self._k(tenant, "commune", code) for code in communes]
+        return set(self.client.sunion(keys)) if keys else set()
+
+    def all_contact_ids(self, tenant: str) -> Iterator[str]:
+        yield from self.client.sscan_iter(self._k(tenant, "contacts"), count=1000)
+
+    def contacts_with_phone(self, tenant: str, e164: str) -> set[str]:
+        return set(self.client.smembers(self._k(tenant, "phone", e164)))
+
+    def erase_contact(self, tenant: str, contact_id: str) -> bool:
+        contact = self.contact(tenant, contact_id)
+        if contact is None:
+            return False
+        with self.client.pipeline(transaction=True) as pipe:
+            self._unindex(pipe, tenant, contact)
+            pipe.delete(self._k(tenant, "contact", contact_id))
+            pipe.srem(self._k(tenant, "contacts"), contact_id)
+            pipe.delete(self._k(tenant, "contact", contact_id, "history"))
+            pipe.execute()
+        return True
+
+    def contact_history(self, tenant: str, contact_id: str) -> list[str]:
+        return list(self.client.lrange(self._k(tenant, "contact", contact_id, "history"), 0, -1))
+
+    # -- opt-out ----------------------------------------------------------------------------
+    # A tenant's list holds what the mairie or the person asked; the global list holds STOP
+    # replies to our sender, which bind every tenant that uses it.
+    def set_opt_out(self, tenant: str, e164: str, source: str) -> None:
+        record = json.dumps({"at": datetime.now(UTC).isoformat(), "source": source})
+        self.client.hset(self._k(tenant, "optout"), e164, record)
+
+    def clear_opt_out(self, tenant: str, e164: str) -> bool:
+        return bool(self.client.hdel(self._k(tenant, "optout"), e164))
+
+    def set_global_opt_out(self, e164: str, opted_out: bool) -> None:
+        key = self._k("_", "optout")
+        if opted_out:
+            record = json.dumps({"at": datetime.now(UTC).isoformat(), "source": "SMS STOP"})
+            self.client.hset(key, e164, record)
+        else:
+            self.client.hdel(key, e164)
+
+    def is_opted_out(self, tenant: str, e164: str) -> bool:
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hexists(self._k(tenant, "optout"), e164)
+            pipe.hexists(self._k("_", "optout"), e164)
+            return any(pipe.execute())
+
+    def opted_out(self, tenant: str) -> set[str]:
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hkeys(self._k(tenant, "optout"))
+            pipe.hkeys(self._k("_", "optout"))
+            own, everyone = pipe.execute()
+        return set(own) | set(everyone)
+
+    # -- campaigns --------------------------------------------------------------------------
+    def save_campaign(self, campaign: Campaign) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(
+                self._k(campaign.tenant, "campaign", campaign.campaign_id),
+                campaign.model_dump_json(),
+            )
+            pipe.zadd(
+                self._k(campaign.tenant, "campaigns"),
+                {campaign.campaign_id: campaign.created_at.timestamp()},
+            )
+            pipe.execute()
+
+    def campaign(self, tenant: str, campaign_id: str) -> Campaign | None:
+        raw = self.client.get(self._k(tenant, "campaign", campaign_id))
+        return Campaign.model_validate_json(raw) if raw else None
+
+    def campaigns(self, tenant: str, limit: int = 100) -> list[Campaign]:
+        ids = self.client.zrevrange(self._k(tenant, "campaigns"), 0, limit - 1)
+        keys = [self._k(tenant, "campaign", cid) for cid in ids]
+        return [Campaign.model_validate_json(raw) for raw in self.client.mget(keys) if raw]
+
+    # -- the send queue of one campaign message -------------------------------------------------
+    def freeze_recipients(
+        self, tenant: str, campaign_id: str, number: int, states: list[RecipientState]
+    ) -> bool:
+        """Write every recipient's initial state and queue them, once. False if already done."""
+        marker = self._msg(tenant, campaign_id, number, "frozen")
+        if not self.client.set(marker, "writing", nx=True):
+            return False
+        queue = self._msg(tenant, campaign_id, number, "queue")
+        counts = self._msg(tenant, campaign_id, number, "counts")
+        for start in range(0, len(states), FREEZE_CHUNK):
+            chunk = states[start : start + FREEZE_CHUNK]
+            with self.client.pipeline(transaction=False) as pipe:
+                for state in chunk:
+                    pipe.set(
+                        self._msg(tenant, campaign_id, number, "r", state.key),
+                        state.model_dump_json(),
+                    )
+                    pipe.rpush(
+                        self._k(tenant, "contact", state.contact_id, "history"),
+                        f"{campaign_id}:{number}:{state.channel}",
+                    )
+                pipe.rpush(queue, *[s.key for s in chunk])
+                pipe.hincrby(counts, "pending", len(chunk))
+                pipe.execute()
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._msg(tenant, campaign_id, number, "total"), len(states))
+            pipe.set(marker, "done")
+            pipe.sadd(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+            pipe.execute()
+        return True
+
+    def add_recipient(
+        self, tenant: str, campaign_id: str, number: int, state: RecipientState
+    ) -> bool:
+        """Queue one more recipient (a call after an undelivered SMS), once per key."""
+        key = self._msg(tenant, campaign_id, number, "r", state.key)
+        if not self.client.set(key, state.model_dump_json(), nx=True):
+            return False
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.rpush(self._msg(tenant, campaign_id, number, "queue"), state.key)
+            pipe.hincrby(self._msg(tenant, campaign_id, number, "counts"), "pending", 1)
+            pipe.incr(self._msg(tenant, campaign_id, number, "total"))
+            pipe.sadd(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+            pipe.execute()
+        return True
+
+    def active_messages(self) -> list[tuple[str, str, int]]:
+        found = []
+        for item in self.client.smembers(self._k("_", "active")):
+            tenant, campaign_id, number = item.split("|")
+            found.append((tenant, campaign_id, int(number)))
+        return found
+
+    def deactivate(self, tenant: str, campaign_id: str, number: int) -> None:
+        self.client.srem(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+
+    def claim(self, tenant: str, campaign_id: str, number: int, batch: int) -> list[str]:
+        keys = [
+            self._msg(tenant, campaign_id, number, "queue"),
+            self._msg(tenant, campaign_id, number, "inflight"),
+        ]
+        return list(self._claim(keys=keys, args=[batch]))
+
+    def inflight(self, tenant: str, campaign_id: str, number: int) -> list[str]:
+        return list(self.client.lrange(self._msg(tenant, campaign_id, number, "inflight"), 0, -1))
+
+    def release(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
+        self.client.lrem(self._msg(tenant, campaign_id, number, "inflight"), 1, key)
+
+    def requeue(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.rpush(self._msg(tenant, campaign_id, number, "queue"), key)
+            pipe.lrem(self._msg(tenant, campaign_id, number, "inflight"), 1, key)
+            pipe.execute()
+
+    def schedule_retry(
+        self, tenant: str, campaign_id: str, number: int, key: str, at: float
+    ) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._msg(tenant, campaign_id, number, "retry"), {key: at})
+            pipe.lrem(self._msg(tenant, campaign_id, number, "inflight"), 1, key)
+            # A recall can come after the message went quiet: make the sender look again.
+            pipe.sadd(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+            pipe.execute()
+
+    def due_retries(self, tenant: str, campaign_id: str, number: int, now: float) -> int:
+        retry = self._msg(tenant, campaign_id, number, "retry")
+        due = self.client.zrangebyscore(retry, 0, now)
+        if due:
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.zrem(retry, *due)
+                pipe.rpush(self._msg(tenant, campaign_id, number, "queue"), *due)
+                pipe.execute()
+        return len(due)
+
+    def outstanding(self, tenant: str, campaign_id: str, number: int) -> int:
+        """Recipients queued, in flight or waiting for a retry."""
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.llen(self._msg(tenant, campaign_id, number, "queue"))
+            pipe.llen(self._msg(tenant, campaign_id, number, "inflight"))
+            pipe.zcard(self._msg(tenant, campaign_id, number, "retry"))
+            return int(sum(pipe.execute()))
+
+    def drain_queue(self, tenant: str, campaign_id: str, number: int) -> list[str]:
+        """Take everything not yet sent out of the queue and the retry schedule (cancel)."""
+        queue = self._msg(tenant, campaign_id, number, "queue")
+        retry = self._msg(tenant, campaign_id, number, "retry")
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.lrange(queue, 0, -1)
+            pipe.zrange(retry, 0, -1)
+            pipe.delete(queue, retry)
+            queued, retrying, _ = pipe.execute()
+        return list(queued) + list(retrying)
+
+    # -- recipient states ---------------------------------------------------------------------
+    def state(self, tenant: str, campaign_id: str, number: int, key: str) -> RecipientState | None:
+        raw = self.client.get(self._msg(tenant, campaign_id, number, "r", key))
+        return RecipientState.model_validate_json(raw) if raw else None
+
+    def states(self, tenant: str, campaign_id: str, number: int) -> Iterator[RecipientState]:
+        pattern = self._msg(tenant, campaign_id, number, "r", "*")
+        batch: list[str] = []
+        for key in self.client.scan_iter(match=pattern, count=2000):
+            batch.append(key)
+            if len(batch) >= FREEZE_CHUNK:
+                yield from self._load(batch)
+                batch = []
+        if batch:
+            yield from self._load(batch)
+
+    def _load(self, keys: list[str]) -> Iterator[RecipientState]:
+        for raw in self.client.mget(keys):
+            if raw:
+                yield RecipientState.model_validate_json(raw)
+
+    def update_state(
+        self, tenant: str, campaign_id: str, number: int, key: str, update: dict[str, Any]
+    ) -> RecipientState | None:
+        """Apply `update` under optimistic locking; statuses never go backwards (see merge)."""
+        state_key = self._msg(tenant, campaign_id, number, "r", key)
+        counts = self._msg(tenant, campaign_id, number, "counts")
+        update = {**update, "updated_at": datetime.now(UTC).isoformat()}
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(state_key)
+                    raw = pipe.get(state_key)
+                    if raw is None:
+                        pipe.unwatch()
+                        return None
+                    old = json.loads(raw)
+                    new = merge(old, update)
+                    pipe.multi()
+                    pipe.set(state_key, json.dumps(new))
+                    if new["status"] != old["status"]:
+                        pipe.hincrby(counts, old["status"], -1)
+                        pipe.hincrby(counts, new["status"], 1)
+                    pipe.execute()
+                    return RecipientState.model_validate(new)
+                except redis.WatchError:
+                    continue
+
+    def counts(self, tenant: str, campaign_id: str, number: int) -> tuple[int, dict[str, int]]:
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.get(self._msg(tenant, campaign_id, number, "total"))
+            pipe.hgetall(self._msg(tenant, campaign_id, number, "counts"))
+            total, counts = pipe.execute()
+        return int(total or 0), {k: int(v) for k, v in counts.items() if int(v)}
+
+    # -- audit ------------------------------------------------------------------------------
+    def audit(self, tenant: str, actor: str, action: str, **detail: Any) -> None:
+        entry = {
+            "at": datetime.now(UTC).isoformat(),
+            "actor": actor,
+            "action": action,
+            "detail": json.dumps(detail, default=str),
+        }
+        self.client.xadd(self._k(tenant, "audit"), entry)
+
+    def audit_trail(self, tenant: str, count: int = 1000) -> list[dict[str, Any]]:
+        entries = self.client.xrevrange(self._k(tenant, "audit"), count=count)
+        return [
+            {**fields, "detail": json.loads(fields["detail"]), "id": entry_id}
+            for entry_id, fields in entries
+        ]
+
+
+def now_s() -> float:
+    return time.time()

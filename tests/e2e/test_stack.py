@@ -84,6 +84,7 @@ def stack_env(vhost: str, redis_url: str, tmp_path: Path) -> Iterator[dict[str, 
         "AMQP_URI": f"amqp://guest:guest@127.0.0.1:5672/{vhost}",
         "REDIS_URL": redis_url,
         "BOCAGE_GATEWAY_PORT": str(_free_port()),
+        "BOCAGE_SANDBOX_PORT": str(_free_port()),
         "BOCAGE_VAR_DIR": str(tmp_path / "var"),
     }
     yield env

@@ -1,0 +1,259 @@
+"""Campaign use cases: compose, preview, send, follow up, cancel, follow progress, report.
+
+The application layer between the thin service and the store: it enforces who may act on which
+commune, and that every message of a campaign goes to the same frozen list of recipients.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime
+
+from contracts.alerts import (
+    Campaign,
+    CampaignMessage,
+    CampaignPreview,
+    CampaignProgress,
+    CampaignRequest,
+    MessageKind,
+    RecipientState,
+)
+from services.alerts.campaigns import Recipient, Tariff, preview, recipients_for
+from services.alerts.store import AlertsStore
+from services.alerts.targeting import TargetError, contacts_in_area, validate_area
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.events import InvalidMessage
+
+
+def _check_allowed(request: CampaignRequest, allowed: set[str] | None) -> None:
+    if allowed is None:
+        return
+    outside = sorted(set(request.target.communes) - allowed)
+    if outside:
+        raise Forbidden(f"commune(s) {', '.join(outside)} are not among yours")
+    if not request.target.communes and request.target.polygon is None:
+        raise InvalidMessage("the target names no commune and no area")
+
+
+def _validate_target(request: CampaignRequest) -> None:
+    target = request.target
+    if not target.communes and target.polygon is None and target.vigicrues_reach is None:
+        raise InvalidMessage("the target names no commune, no area and no river reach")
+    if target.polygon is not None:
+        try:
+            validate_area(dict(target.polygon))
+        except (TargetError, TypeError, ValueError) as error:
+            raise InvalidMessage(f"target.polygon: {error}") from None
+
+
+def create_campaign(
+    store: AlertsStore,
+    tenant: str,
+    request: CampaignRequest,
+    actor: str,
+    allowed: set[str] | None,
+    source: str | None = None,
+) -> Campaign:
+    _validate_target(request)
+    _check_allowed(request, allowed)
+    now = datetime.now(UTC)
+    campaign = Campaign(
+        campaign_id=f"cmp-{uuid.uuid4().hex[:12]}",
+        tenant=tenant,
+        request=request,
+        status="draft",
+        created_at=now,
+        created_by=actor,
+        source=source,
+        messages=(
+            CampaignMessage(
+                number=1,
+                kind="alert",
+                text=request.message,
+                voice_text=request.voice_message or request.message,
+                created_at=now,
+                created_by=actor,
+            ),
+        ),
+    )
+    store.save_campaign(campaign)
+    store.audit(tenant, actor, "campaign_drafted", campaign=campaign.campaign_id, source=source)
+    return campaign
+
+
+def get_campaign(
+    store: AlertsStore, tenant: str, campaign_id: str, allowed: set[str] | None
+) -> Campaign:
+    campaign = store.campaign(tenant, campaign_id)
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    if allowed is not None and not set(campaign.request.target.communes) <= allowed:
+        raise Forbidden(f"campaign {campaign_id} concerns communes that are not yours")
+    return campaign
+
+
+def resolve_recipients(
+    store: AlertsStore, tenant: str, request: CampaignRequest, allowed: set[str] | None
+) -> list[Recipient]:
+    target = request.target
+    ids = store.contact_ids_in_communes(tenant, target.communes)
+    contacts = store.contacts(tenant, sorted(ids))
+    if target.polygon is not None:
+        polygons = validate_area(dict(target.polygon))
+        pool = store.contacts(tenant, list(store.all_contact_ids(tenant)))
+        known = {c.contact_id for c in contacts}
+        contacts += [c for c in contacts_in_area(pool, polygons) if c.contact_id not in known]
+    if allowed is not None:
+        contacts = [c for c in contacts if c.commune in allowed]
+    return recipients_for(contacts, request.channels, store.opted_out(tenant))
+
+
+def preview_campaign(
+    store: AlertsStore,
+    tenant: str,
+    request: CampaignRequest,
+    allowed: set[str] | None,
+    tariff: Tariff | None = None,
+) -> CampaignPreview:
+    _validate_target(request)
+    _check_allowed(request, allowed)
+    return preview(request, resolve_recipients(store, tenant, request, allowed), tariff)
+
+
+def send_campaign(
+    store: AlertsStore, tenant: str, campaign_id: str, actor: str, allowed: set[str] | None
+) -> Campaign:
+    campaign = get_campaign(store, tenant, campaign_id, allowed)
+    if campaign.status in {"sending", "sent"}:
+        return campaign  # sending twice is asking once: the recipients are already frozen
+    if campaign.status == "cancelled":
+        raise Conflict(f"campaign {campaign_id} was cancelled")
+    recipients = resolve_recipients(store, tenant, campaign.request, allowed)
+    states = [
+        RecipientState(
+            key=r.key,
+            contact_id=r.contact_id,
+            e164=r.e164,
+            channel=r.channel,
+            status="pending",
+            vulnerable=r.vulnerable,
+        )
+        for r in recipients
+    ]
+    sending = campaign.model_copy(update={"status": "sending", "halted_reason": None})
+    store.save_campaign(sending)
+    store.freeze_recipients(tenant, campaign_id, 1, states)
+    store.audit(tenant, actor, "campaign_sent", campaign=campaign_id, recipients=len(states))
+    return sending
+
+
+def send_follow_up(
+    store: AlertsStore,
+    tenant: str,
+    campaign_id: str,
+    text: str,
+    kind: MessageKind,
+    actor: str,
+    allowed: set[str] | None,
+    voice_text: str | None = None,
+) -> Campaign:
+    """An update or the end of the alert, to exactly the people the alert went to."""
+    campaign = get_campaign(store, tenant, campaign_id, allowed)
+    if campaign.status not in {"sending", "sent", "halted"}:
+        raise Conflict(f"campaign {campaign_id} has not been sent (status {campaign.status})")
+    if not text.strip():
+        raise InvalidMessage("the follow-up message is empty")
+    number = len(campaign.messages) + 1
+    message = CampaignMessage(
+        number=number,
+        kind=kind,
+        text=text,
+        voice_text=voice_text or text,
+        created_at=datetime.now(UTC),
+        created_by=actor,
+    )
+    updated = campaign.model_copy(
+        update={"messages": (*campaign.messages, message), "status": "sending"}
+    )
+    store.save_campaign(updated)
+    first = [s for s in store.states(tenant, campaign_id, 1) if s.status != "opted_out"]
+    states = [
+        RecipientState(
+            key=s.key,
+            contact_id=s.contact_id,
+            e164=s.e164,
+            channel=s.channel,
+            status="pending",
+            vulnerable=s.vulnerable,
+        )
+        for s in first
+    ]
+    store.freeze_recipients(tenant, campaign_id, number, states)
+    store.audit(tenant, actor, f"campaign_{kind}", campaign=campaign_id, message=number)
+    return updated
+
+
+def cancel_campaign(
+    store: AlertsStore, tenant: str, campaign_id: str, actor: str, allowed: set[str] | None
+) -> tuple[Campaign, int]:
+    """Stop what has not left yet; returns the campaign and how many sends were cancelled."""
+    campaign = get_campaign(store, tenant, campaign_id, allowed)
+    cancelled = campaign.model_copy(update={"status": "cancelled"})
+    store.save_campaign(cancelled)
+    stopped = 0
+    for message in campaign.messages:
+        for key in store.drain_queue(tenant, campaign_id, message.number):
+            store.update_state(tenant, campaign_id, message.number, key, {"status": "cancelled"})
+            stopped += 1
+    store.audit(tenant, actor, "campaign_cancelled", campaign=campaign_id, stopped=stopped)
+    return cancelled, stopped
+
+
+def progress(store: AlertsStore, tenant: str, campaign: Campaign) -> list[CampaignProgress]:
+    found = []
+    for message in campaign.messages:
+        total, counts = store.counts(tenant, campaign.campaign_id, message.number)
+        outstanding = store.outstanding(tenant, campaign.campaign_id, message.number)
+        done = outstanding == 0 and counts.get("sending", 0) == 0 and counts.get("pending", 0) == 0
+        found.append(
+            CampaignProgress(
+                campaign_id=campaign.campaign_id,
+                message_number=message.number,
+                total=total,
+                by_status=counts,
+                done=done,
+            )
+        )
+    return found
+
+
+REPORT_COLUMNS = (
+    "campaign_id", "message", "kind", "contact_id", "full_name", "phone", "channel", "status",
+    "confirmed", "attempts", "calls", "provider_sid", "error", "updated_at",
+)  # fmt: skip
+
+
+def report_csv(store: AlertsStore, tenant: str, campaign: Campaign) -> str:
+    """One row per message and recipient: who was reached, how, and when."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REPORT_COLUMNS)
+    names: dict[str, str] = {}
+    for message in campaign.messages:
+        states = sorted(
+            store.states(tenant, campaign.campaign_id, message.number), key=lambda s: s.key
+        )
+        missing = {s.contact_id for s in states} - names.keys()
+        names.update({c.contact_id: c.full_name for c in store.contacts(tenant, sorted(missing))})
+        for s in states:
+            writer.writerow(
+                (
+                    campaign.campaign_id, message.number, message.kind, s.contact_id,
+                    names.get(s.contact_id, "(erased)"), s.e164, s.channel, s.status,
+                    "yes" if s.confirmed else "no", s.attempts, s.calls, s.sid or "",
+                    s.error or "", s.updated_at.isoformat() if s.updated_at else "",
+                )
+            )  # fmt: skip
+    return out.getvalue()

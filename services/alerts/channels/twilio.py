@@ -1,0 +1,121 @@
+"""The one place that talks to Twilio, through its official SDK.
+
+`base_url` points the SDK at our Twilio sandbox in development and tests; with real credentials
+and no base URL it talks to Twilio itself. Every answer is turned into a `ProviderAnswer` the
+pure delivery policy can classify; SDK exceptions never leave this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+
+@dataclass(frozen=True)
+class ProviderAnswer:
+    http_status: int | None  # None: no answer at all (connection refused, timeout)
+    sid: str | None = None
+    status: str | None = None
+    segments: int | None = None
+    error_code: int | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TwilioSettings:
+    account_sid: str
+    auth_token: str
+    sms_sender: str  # an alphanumeric sender ID ("MAIRIE") or a number
+    voice_caller: str  # calls need a real number
+    base_url: str | None = None  # the sandbox; None for Twilio itself
+    timeout_s: float = 10.0
+
+
+def _answer_from_error(error: Exception) -> ProviderAnswer:
+    if isinstance(error, TwilioRestException):
+        return ProviderAnswer(
+            http_status=error.status, error_code=error.code, message=str(error.msg)
+        )
+    return ProviderAnswer(http_status=None, message=f"{type(error).__name__}: {error}")
+
+
+def voice_twiml(text: str, gather_action: str | None, *, repeat: int = 2) -> str:
+    """French speech, read twice; with `gather_action`, "press 1" confirms it was heard."""
+    say = f'<Say language="fr-FR">{escape(text)}</Say>'
+    if gather_action is None:
+        return f"<Response>{say * repeat}</Response>"
+    prompt = (
+        '<Say language="fr-FR">Appuyez sur 1 pour confirmer que vous avez entendu ce message.</Say>'
+    )
+    gather = (
+        f'<Gather numDigits="1" timeout="8" action={quoteattr(gather_action)} method="POST">'
+        f"{say}{prompt}</Gather>"
+    )
+    return f"<Response>{say}{gather}</Response>"
+
+
+class TwilioChannel:
+    def __init__(self, settings: TwilioSettings) -> None:
+        self.settings = settings
+        http_client = TwilioHttpClient(pool_connections=True, timeout=settings.timeout_s)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=http_client)
+        if settings.base_url:
+            self.client.api.base_url = settings.base_url.rstrip("/")
+
+    def send_sms(self, to: str, body: str, status_callback: str | None) -> ProviderAnswer:
+        kwargs: dict[str, Any] = {"to": to, "from_": self.settings.sms_sender, "body": body}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+        try:
+            message = self.client.messages.create(**kwargs)
+        except (TwilioException, OSError) as error:
+            return _answer_from_error(error)
+        return ProviderAnswer(
+            http_status=201,
+            sid=message.sid,
+            status=str(message.status),
+            segments=int(message.num_segments) if message.num_segments else None,
+        )
+
+    def place_call(self, to: str, twiml: str, status_callback: str | None) -> ProviderAnswer:
+        kwargs: dict[str, Any] = {"to": to, "from_": self.settings.voice_caller, "twiml": twiml}
+        if status_callback:
+            kwargs["status_callback"] = status_callback
+            kwargs["status_callback_event"] = ["initiated", "ringing", "answered", "completed"]
+        try:
+            call = self.client.calls.create(**kwargs)
+        except (TwilioException, OSError) as error:
+            return _answer_from_error(error)
+        return ProviderAnswer(http_status=201, sid=call.sid, status=str(call.status))
+
+    def find_sms(self, to: str, body: str, sent_after: datetime) -> str | None:
+        """The SID of an SMS already accepted for `to` with this body, if any.
+
+        Used after a crash between sending and recording: it tells "sent, not recorded" from
+        "never sent", so the recipient gets the message exactly once.
+        """
+        # Filtered here rather than by DateSent, which a queued message does not have yet.
+        for message in self.client.messages.list(to=to, limit=50):
+            created = message.date_created
+            if message.body == body and (created is None or created >= sent_after):
+                return str(message.sid)
+        return None
+
+    def find_call(self, to: str, started_after: datetime) -> str | None:
+        for call in self.client.calls.list(to=to, limit=20):
+            created = call.date_created
+            if created is None or created >= started_after:
+                return str(call.sid)
+        return None
+
+
+def signature_is_valid(auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
+    """Twilio signs every webhook; a forged or altered callback fails this check."""
+    return bool(RequestValidator(auth_token).validate(url, params, signature))

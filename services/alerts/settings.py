@@ -1,0 +1,54 @@
+"""The alerts service's own settings: the provider, its pace, and where webhooks come back.
+
+Secrets (the Twilio auth token) come only from the environment or the nameko config, which reads
+the environment; nothing here has a real credential as a default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from services.common.events import describe_validation_error
+from services.common.settings import SettingsError
+
+
+class AlertsSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    twilio_account_sid: str = Field(alias="TWILIO_ACCOUNT_SID", min_length=1)
+    twilio_auth_token: str = Field(alias="TWILIO_AUTH_TOKEN", min_length=1, repr=False)
+    twilio_base_url: str | None = Field(default=None, alias="TWILIO_BASE_URL")
+    sms_sender: str = Field(default="MAIRIE", alias="ALERTS_SMS_SENDER", max_length=16)
+    voice_caller: str = Field(default="+33300000000", alias="ALERTS_VOICE_CALLER")
+    public_base_url: str | None = Field(default=None, alias="ALERTS_PUBLIC_BASE_URL")
+    sms_segments_per_second: float = Field(default=0.0, alias="ALERTS_SMS_RATE", ge=0)
+    calls_per_second: float = Field(default=0.0, alias="ALERTS_CALL_RATE", ge=0)
+    concurrency: int = Field(default=48, alias="ALERTS_SENDER_CONCURRENCY", ge=1, le=1000)
+    max_calls: int = Field(default=3, alias="ALERTS_MAX_CALLS", ge=1, le=10)
+    recall_after_s: float = Field(default=300.0, alias="ALERTS_RECALL_AFTER_S", ge=0)
+    cap_schema: str | None = Field(default=None, alias="ALERTS_CAP_SCHEMA")
+
+
+def load_alerts_settings(
+    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> AlertsSettings:
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for field in AlertsSettings.model_fields.values():
+        name = field.alias or ""
+        if config is not None and config.get(name) not in (None, ""):
+            raw[name] = config[name]
+        elif environ.get(name):
+            raw[name] = environ[name]
+    try:
+        return AlertsSettings.model_validate(raw)
+    except ValidationError as error:
+        raise SettingsError(
+            f"invalid alerts configuration: {describe_validation_error(error)} "
+            "(set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; `bocage up` starts the sandbox "
+            "and sets them when no real credentials are given)"
+        ) from None

@@ -1,0 +1,183 @@
+"""Campaigns through the alerts service, the real twilio SDK and our Twilio sandbox."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
+from twilio.request_validator import RequestValidator
+
+from services.alerts.service import AlertsService
+from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
+
+pytestmark = pytest.mark.service
+
+COMMUNES = {"59043": "Bailleul", "59588": "Steenvoorde"}
+CONTACTS_CSV = """nom;prénom;téléphone;commune;vulnérable;date consentement
+Lefèvre;Hélène;06 10 00 00 01;Bailleul;non;01/02/2025
+Vanhove;Jérôme;06 10 00 00 02;Bailleul;non;01/02/2025
+Deboudt;Marie;03 28 00 00 03;Bailleul;oui;01/02/2025
+Caron;Paul;06 10 00 00 04;Bailleul;non;01/02/2025
+Dumont;Léa;06 10 00 00 05;Steenvoorde;non;01/02/2025
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxProcess]:
+    # +33610000004 is a landline for the provider although numbering plans say mobile: 21614.
+    process = SandboxProcess(
+        free_port(), env={"SANDBOX_LANDLINE_NUMBERS": "+33610000004", "SANDBOX_CALLBACKS": "off"}
+    ).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def alerts_config(service_config: dict[str, Any], sandbox: SandboxProcess) -> dict[str, Any]:
+    sandbox.reset()
+    return {
+        **service_config,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_BASE_URL": sandbox.base_url,
+        "ALERTS_PUBLIC_BASE_URL": "http://127.0.0.1:9/unused",
+    }
+
+
+def _wait(what: str, probe: Callable[[], Any], timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _import(alerts: Any, tenant: str, text: str = CONTACTS_CSV) -> dict[str, Any]:
+    encoded = base64.b64encode(text.encode()).decode()
+    return dict(alerts.import_contacts(tenant, encoded, COMMUNES, "mairie-bailleul"))
+
+
+def _request(message: str = "Crue de la Lys : montez à l'étage.") -> dict[str, Any]:
+    return {
+        "title": "Crue",
+        "message": message,
+        "severity": "warning",
+        "target": {"communes": ["59043"]},
+        "channels": ["sms", "voice"],
+    }
+
+
+def _done(alerts: Any, tenant: str, campaign_id: str) -> dict[str, Any] | None:
+    view = alerts.get_campaign(tenant, campaign_id, None)
+    return view if all(p["done"] for p in view["progress"]) else None
+
+
+def test_campaign_reaches_each_person_once_by_the_right_channel(
+    container_factory: Any, alerts_config: dict[str, Any], sandbox: SandboxProcess, tenant: str
+) -> None:
+    container = container_factory(AlertsService, alerts_config)
+    container.start()
+
+    with ServiceRpcProxy("alerts", alerts_config) as alerts:
+        report = _import(alerts, tenant)
+        assert report["imported"] == 5
+        draft = alerts.create_campaign(tenant, _request(), "maire", ["59043"])
+        preview = alerts.preview_campaign(tenant, _request(), ["59043"])
+        assert preview["recipients"] == {"sms": 3, "voice": 1}
+        alerts.send_campaign(tenant, draft["campaign_id"], "maire", ["59043"])
+        view = _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+        report_csv = alerts.campaign_report(tenant, draft["campaign_id"], None)
+
+    for mobile in ("+33610000001", "+33610000002"):
+        inbox = sandbox.phone(mobile)
+        assert [m["body"] for m in inbox["messages"]] == ["Crue de la Lys : montez à l'étage."]
+    # The vulnerable senior on a landline is called, not texted.
+    landline = sandbox.phone("+33328000003")
+    assert landline["messages"] == [] and len(landline["calls"]) == 1
+    # The provider refused an SMS to a landline (21614): the person is called instead, once.
+    refused = sandbox.phone("+33610000004")
+    assert refused["messages"] == [] and len(refused["calls"]) == 1
+    # Steenvoorde was not targeted.
+    assert sandbox.phone("+33610000005")["messages"] == []
+    statuses = view["progress"][0]["by_status"]
+    assert statuses.get("accepted") == 4 and statuses.get("failed") == 1
+    assert "Hélène Lefèvre" in report_csv and "21614" in report_csv
+
+
+def test_sending_twice_sends_once(
+    container_factory: Any, alerts_config: dict[str, Any], sandbox: SandboxProcess, tenant: str
+) -> None:
+    container = container_factory(AlertsService, alerts_config)
+    container.start()
+    with ServiceRpcProxy("alerts", alerts_config) as alerts:
+        _import(alerts, tenant)
+        draft = alerts.create_campaign(tenant, _request("Test"), "maire", None)
+        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
+        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
+        _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+
+    assert len(sandbox.phone("+33610000001")["messages"]) == 1
+
+
+def test_a_mayor_cannot_target_another_commune(
+    container_factory: Any, alerts_config: dict[str, Any], tenant: str
+) -> None:
+    container = container_factory(AlertsService, alerts_config)
+    container.start()
+    request = {**_request(), "target": {"communes": ["59588"]}}
+    with ServiceRpcProxy("alerts", alerts_config) as alerts, pytest.raises(RemoteError) as err:
+        alerts.create_campaign(tenant, request, "maire-bailleul", ["59043"])
+    assert err.value.exc_type == "Forbidden"
+    assert "59588" in str(err.value)
+
+
+def test_opted_out_number_gets_nothing_and_stop_reply_is_honoured(
+    container_factory: Any, alerts_config: dict[str, Any], sandbox: SandboxProcess, tenant: str
+) -> None:
+    container = container_factory(AlertsService, alerts_config)
+    container.start()
+    url = "https://bocage.example/webhooks/twilio/inbound"
+    params = {
+        "From": "+33610000002",
+        "To": "+33757000001",
+        "Body": "Arrêt",
+        "AccountSid": ACCOUNT_SID,
+    }
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+
+    with ServiceRpcProxy("alerts", alerts_config) as alerts:
+        _import(alerts, tenant)
+        assert alerts.twilio_webhook("inbound", url, params, signature)["intent"] == "stop"
+        alerts.set_opt_out(tenant, "06 10 00 00 01", True, "mairie")
+        draft = alerts.create_campaign(tenant, _request("Test"), "maire", None)
+        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
+        _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+
+        # START brings the person back (the global list is shared by every tenant: clean it).
+        start = {**params, "Body": "START"}
+        start_signature = RequestValidator(AUTH_TOKEN).compute_signature(url, start)
+        assert alerts.twilio_webhook("inbound", url, start, start_signature)["intent"] == "start"
+        again = alerts.preview_campaign(tenant, _request("Test"), None)
+
+    assert sandbox.phone("+33610000001")["messages"] == []
+    assert sandbox.phone("+33610000002")["messages"] == []
+    assert again["recipients"]["sms"] == 2  # 02 and 04 again; 01 stays out (mairie list)
+
+
+def test_a_forged_webhook_is_refused(container_factory: Any, alerts_config: dict[str, Any]) -> None:
+    container = container_factory(AlertsService, alerts_config)
+    container.start()
+    url = "https://bocage.example/webhooks/twilio/inbound"
+    params = {"From": "+33610000002", "Body": "STOP"}
+    forged = RequestValidator("not-our-token").compute_signature(url, params)
+
+    with ServiceRpcProxy("alerts", alerts_config) as alerts, pytest.raises(RemoteError) as err:
+        alerts.twilio_webhook("inbound", url, params, forged)
+    assert err.value.exc_type == "Forbidden"
