@@ -14,8 +14,17 @@ $(BIN)/bocage: pyproject.toml
 
 install: $(BIN)/bocage
 
+OSM_SAMPLE ?= ../shared/data/osm/flanders-kempen-2013_drive.osm
+
 up: install
+	@ls var/graphs/*.npz >/dev/null 2>&1 || $(MAKE) --no-print-directory graph
 	$(BIN)/bocage up
+
+# The road graph routing loads: the Kempen sample where it is, else say what to provide.
+graph: install
+	@if [ -f "$(OSM_SAMPLE)" ]; then $(BIN)/bocage graph build --osm "$(OSM_SAMPLE)"; \
+	else echo "No OSM sample at $(OSM_SAMPLE): build your territory with"; \
+	echo "  bocage graph build --osm FILE.osm   or   bocage graph build --place 'NAME' (internet)"; fi
 
 down:
 	$(BIN)/bocage down

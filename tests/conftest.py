@@ -78,3 +78,22 @@ def redis_client(redis_url: str) -> Iterator[object]:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def kempen_drive_artefact(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Kempen drive graph (real OSM data), built once per session."""
+    from services.routing import graph as builder
+
+    graph = builder.build_from_osm_file(shared_data / "osm" / "flanders-kempen-2013_drive.osm")
+    return builder.write_artefact(graph, tmp_path_factory.mktemp("graph"), "kempen-drive")
+
+
+# A few real addresses in the Kempen extract (Zoersel, Malle, Pulle...), [lat, lon].
+KEMPEN_POINTS = [
+    [51.2667, 4.7125],
+    [51.2983, 4.7331],
+    [51.2260, 4.7720],
+    [51.2480, 4.8420],
+    [51.2860, 4.8020],
+]

@@ -19,6 +19,24 @@ from services.common.settings import load_settings
 ResultT = TypeVar("ResultT")
 
 
+def spawn_pool(
+    workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = ()
+) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=initializer,
+        initargs=initargs,
+    )
+
+
+def terminate_pool(executor: ProcessPoolExecutor) -> None:
+    """Do not wait for a running solve: terminate the children and go."""
+    for process in list(getattr(executor, "_processes", {}).values()):
+        process.terminate()
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
 class PoolRunner:
     """What a worker sees: submit a picklable function and wait for its result."""
 
@@ -41,9 +59,7 @@ class ProcessPool(DependencyProvider):  # type: ignore[misc]
 
     def setup(self) -> None:
         workers = self.max_workers or load_settings(self.container.config).process_pool_workers
-        self.executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn")
-        )
+        self.executor = spawn_pool(workers)
 
     def stop(self) -> None:
         if self.executor is not None:
@@ -52,10 +68,7 @@ class ProcessPool(DependencyProvider):  # type: ignore[misc]
 
     def kill(self) -> None:
         if self.executor is not None:
-            # Do not wait for a running solve: terminate the children and go.
-            for process in list(getattr(self.executor, "_processes", {}).values()):
-                process.terminate()
-            self.executor.shutdown(wait=False, cancel_futures=True)
+            terminate_pool(self.executor)
             self.executor = None
 
     def get_dependency(self, worker_ctx: Any) -> PoolRunner:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import redis
 from fastapi import FastAPI, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -20,7 +21,15 @@ from services.common.events import describe_validation_error
 from services.gateway.auth import LoginFailed, Sessions
 from services.gateway.health import HealthChecker
 from services.gateway.roles import record_roles
-from services.gateway.routers import auth, deliveries, escalations, health, tenant, users
+from services.gateway.routers import (
+    auth,
+    deliveries,
+    escalations,
+    health,
+    routing,
+    tenant,
+    users,
+)
 from services.gateway.rpc import RpcPool, ServiceFailed, ServiceUnavailable
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import Gateway
@@ -67,7 +76,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
-    for module in (health, auth, users, tenant, deliveries, escalations):
+    for module in (health, auth, users, tenant, deliveries, escalations, routing):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself
     _add_request_id(app)
@@ -99,6 +108,16 @@ def _error(code: int, detail: str) -> JSONResponse:
 def _add_error_handlers(app: FastAPI) -> None:
     # Errors a user can cause become a 4xx with the reason; a missing backend becomes a 503.
     # Handlers are sync so Starlette runs them off the event loop; they do no I/O anyway.
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        # FastAPI's own handler echoes the input, which cannot be JSON when it is NaN or Inf;
+        # say where and what instead.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in issue.get('loc', ()))}: {issue.get('msg', 'invalid')}"
+            for issue in error.errors()
+        )
+        return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, problems)
+
     @app.exception_handler(LoginFailed)
     def login_failed(request: Request, error: LoginFailed) -> JSONResponse:
         return _error(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
@@ -125,8 +144,14 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceFailed)
     def failed(request: Request, error: ServiceFailed) -> JSONResponse:
-        if error.exc_type == "InvalidMessage":
-            return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, error.message)
+        statuses = {
+            "InvalidMessage": status.HTTP_422_UNPROCESSABLE_CONTENT,
+            "NotFound": status.HTTP_404_NOT_FOUND,
+            "Forbidden": status.HTTP_403_FORBIDDEN,
+            "Conflict": status.HTTP_409_CONFLICT,
+        }
+        if error.exc_type in statuses:
+            return _error(statuses[error.exc_type], error.message)
         return _error(status.HTTP_502_BAD_GATEWAY, f"the {error.service} service failed")
 
     @app.exception_handler(redis.ConnectionError)

@@ -49,6 +49,9 @@ class UnreachableError(ValueError):
         self.legs = legs
         super().__init__("no drivable path for leg(s) " + ", ".join(f"{a} -> {b}" for a, b in legs))
 
+    def __reduce__(self) -> tuple[type[UnreachableError], tuple[list[tuple[int, int]]]]:
+        return (UnreachableError, (self.legs,))
+
 
 @dataclass(frozen=True)
 class TravelMatrix:

@@ -11,11 +11,13 @@ once (a few milliseconds) and keeps its Router for the life of the process.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 from services.routing.artefact import load_graph
-from services.routing.matrix import DEFAULT_MAX_SNAP_M, Router
+from services.routing.matrix import DEFAULT_MAX_SNAP_M, Router, TravelMatrix
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -39,3 +41,23 @@ def rows_job(
         )
     snap = _router.snapper.snap(lat, lon, _router.max_snap_m)
     return _router.matrix_rows(snap, start, stop)
+
+
+def matrix_job(version: str, points: list[list[float]]) -> TravelMatrix:
+    """A whole (small) matrix, computed in the worker so the service's process stays free."""
+    router = _worker_router(version)
+    return router.travel_matrix(points)
+
+
+def route_job(version: str, points: list[list[float]]) -> dict[str, Any]:
+    return _worker_router(version).route(points)
+
+
+def _worker_router(version: str) -> Router:
+    if _router is None:
+        raise RuntimeError("matrix worker not initialised: create the pool with init_worker")
+    if _router.graph.version != version:
+        raise RuntimeError(
+            f"matrix worker holds graph {_router.graph.version}, the request is for {version}"
+        )
+    return _router

@@ -39,6 +39,10 @@ class PointError(ValueError):
             parts.append(f"point {p['index']}: {p['reason']}")
         super().__init__("; ".join(parts))
 
+    def __reduce__(self) -> tuple[type[PointError], tuple[list[dict[str, Any]]]]:
+        # Raised in a pool worker, it must come back whole across the process boundary.
+        return (PointError, (self.problems,))
+
 
 @dataclass(frozen=True)
 class Snap:

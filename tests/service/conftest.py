@@ -12,6 +12,7 @@ eventlet.monkey_patch()
 import pytest  # noqa: E402
 
 from tests.conftest import REDIS_URL, require_component  # noqa: E402
+from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -22,11 +23,19 @@ def _components_running() -> None:
 
 @pytest.fixture
 def service_config(rabbit_config: dict[str, str]) -> dict[str, object]:
-    """A nameko config on the test's own vhost, with quick dead-lettering."""
+    """A nameko config on the test's own vhost, with quick dead-lettering.
+
+    Redis database 2: the alerts engine scans a deployment-wide list of campaigns to send, and
+    services from another test run on database 0 must not pick up this one's work.
+    """
     return {
         **rabbit_config,
-        "REDIS_URL": REDIS_URL,
+        "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/2",
         "DEAD_LETTER_MAX_ATTEMPTS": 3,
         "DEAD_LETTER_BACKOFF_S": 0.05,
         "serializer": "json",
+        # The sandbox's development credentials; tests that send start a sandbox and add its URL.
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_BASE_URL": "http://127.0.0.1:9",
     }

@@ -100,3 +100,18 @@ def test_bad_report_is_refused_with_the_reason(
 
     assert err.value.exc_type == "InvalidMessage"
     assert "reason" in str(err.value) and "commune" in str(err.value)
+
+
+def test_without_a_road_graph_routing_says_how_to_build_one(
+    container_factory: Any, service_config: dict[str, Any], tmp_path: Any
+) -> None:
+    container = container_factory(
+        RoutingService, {**service_config, "ROUTING_GRAPH": str(tmp_path)}
+    )
+    container.start()
+
+    with ServiceRpcProxy("routing", service_config) as routing, pytest.raises(RemoteError) as err:
+        routing.travel_matrix({"points": [[51.26, 4.71]]})
+
+    assert err.value.exc_type == "Conflict"
+    assert "bocage graph build --osm" in str(err.value)

@@ -115,7 +115,10 @@ def consumer_counts(amqp_uri: str) -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def services_amqp_uri(
-    vhosts: Vhosts, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    vhosts: Vhosts,
+    redis_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    kempen_drive_artefact: Path,
 ) -> Iterator[str]:
     """routing, alerts and carpool running with `nameko run` on their own vhost.
 
@@ -134,6 +137,7 @@ def services_amqp_uri(
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_BASE_URL": sandbox.base_url,
+        "ROUTING_GRAPH": str(kempen_drive_artefact),
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
