@@ -95,6 +95,11 @@ class StackConfig:
     def provider_env(self) -> dict[str, str]:
         """What the alerts service needs to reach the SMS/voice provider."""
         common = {"ALERTS_PUBLIC_BASE_URL": self.gateway_url}
+        # CAP validation needs the OASIS schema, which we do not ship: use the shared copy where
+        # it is (development machines), else ALERTS_CAP_SCHEMA must name one.
+        shared_xsd = REPO_ROOT.parent / "shared" / "data" / "cap" / "CAP-v1.2.xsd"
+        if shared_xsd.is_file():
+            common["ALERTS_CAP_SCHEMA"] = str(shared_xsd)
         if not self.uses_sandbox:
             return {**self.twilio_env, **common}
         from infra.twilio_sandbox.config import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
-from services.alerts import campaign_ops
+from services.alerts import campaign_ops, feed_intake
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
 from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
@@ -207,6 +207,21 @@ class AlertsService:
     @rpc
     def audit_trail(self, tenant: str, count: int = 200) -> list[dict[str, Any]]:
         return self.store.audit_trail(tenant, count)
+
+    # -- vigilance feeds -----------------------------------------------------------------------
+    @rpc(expected_exceptions=USER_ERRORS)
+    def ingest_feed(
+        self, tenant: str, kind: str, content_base64: str, communes: dict[str, str], actor: str
+    ) -> dict[str, Any]:
+        """Draft campaigns from a CAP, Météo-France or Vigicrues document; never sends."""
+        try:
+            content = base64.b64decode(content_base64, validate=True)
+        except ValueError:
+            raise InvalidMessage("content_base64 is not base64") from None
+        drafts, changes = feed_intake.ingest(
+            self.store, tenant, kind, content, communes, actor, self.engine.settings.cap_schema
+        )
+        return {"changes": changes, "drafts": [d.model_dump(mode="json") for d in drafts]}
 
     # -- provider webhooks (forwarded by the gateway) ------------------------------------------
     @rpc(expected_exceptions=USER_ERRORS)

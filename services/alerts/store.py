@@ -352,6 +352,21 @@ class AlertsStore:
             total, counts = pipe.execute()
         return int(total or 0), {k: int(v) for k, v in counts.items() if int(v)}
 
+    # -- vigilance feeds -----------------------------------------------------------------------
+    def feed_state(self, tenant: str, kind: str) -> str | None:
+        value = self.client.get(self._k(tenant, "feed", kind))
+        return str(value) if value is not None else None
+
+    def save_feed_state(self, tenant: str, kind: str, state: str) -> None:
+        self.client.set(self._k(tenant, "feed", kind), state)
+
+    def draft_for(self, tenant: str, key: str) -> str | None:
+        value = self.client.hget(self._k(tenant, "drafts"), key)
+        return str(value) if value is not None else None
+
+    def set_draft_for(self, tenant: str, key: str, campaign_id: str) -> None:
+        self.client.hset(self._k(tenant, "drafts"), key, campaign_id)
+
     # -- audit ------------------------------------------------------------------------------
     def audit(self, tenant: str, actor: str, action: str, **detail: Any) -> None:
         entry = {
