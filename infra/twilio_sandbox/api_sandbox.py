@@ -94,9 +94,16 @@ async def stats(request: Request) -> Response:
     counts: dict[str, int] = {}
     for message in sandbox.store.messages.values():
         counts[message.status] = counts.get(message.status, 0) + 1
+    # How many phones received 1, 2, ... messages: "exactly once" at a glance for 100k numbers.
+    per_phone: dict[str, int] = {}
+    for phone in sandbox.store.phones.values():
+        received = sum(1 for item in phone.received if getattr(item, "body", None) is not None)
+        if received:
+            per_phone[str(received)] = per_phone.get(str(received), 0) + 1
     return JSONResponse(
         {
             "messages": len(sandbox.store.messages),
+            "phones_by_messages_received": per_phone,
             "calls": len(sandbox.store.calls),
             "message_statuses": counts,
             "pending_jobs": sandbox.webhooks.pending,

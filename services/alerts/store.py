@@ -66,11 +66,21 @@ class AlertsStore:
     # -- contacts ---------------------------------------------------------------------------
     def save_contacts(self, tenant: str, contacts: Iterable[Contact]) -> int:
         count = 0
+        batch: list[Contact] = []
+        for contact in contacts:
+            batch.append(contact)
+            if len(batch) >= FREEZE_CHUNK:
+                count += self._save_batch(tenant, batch)
+                batch = []
+        return count + (self._save_batch(tenant, batch) if batch else 0)
+
+    def _save_batch(self, tenant: str, contacts: list[Contact]) -> int:
+        # Earlier versions of these contacts, to drop their old indexes (numbers, commune).
+        previous = self.contacts(tenant, [c.contact_id for c in contacts])
         with self.client.pipeline(transaction=True) as pipe:
+            for old in previous:
+                self._unindex(pipe, tenant, old)
             for contact in contacts:
-                old = self.contact(tenant, contact.contact_id)
-                if old is not None:
-                    self._unindex(pipe, tenant, old)
                 pipe.set(self._k(tenant, "contact", contact.contact_id), contact.model_dump_json())
                 pipe.sadd(self._k(tenant, "contacts"), contact.contact_id)
                 pipe.sadd(self._k(tenant, "commune", contact.commune), contact.contact_id)
@@ -81,9 +91,8 @@ class AlertsStore:
                         self._k(tenant, "geo"),
                         (contact.location.lon, contact.location.lat, contact.contact_id),
                     )
-                count += 1
             pipe.execute()
-        return count
+        return len(contacts)
 
     def _unindex(self, pipe: Any, tenant: str, contact: Contact) -> None:
         pipe.srem(self._k(tenant, "commune", contact.commune), contact.contact_id)

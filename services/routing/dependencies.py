@@ -17,6 +17,7 @@ from services.common.settings import load_settings
 from services.routing import matrix_pool
 from services.routing.artefact import load_graph
 from services.routing.matrix import DEFAULT_MAX_SNAP_M, Router
+from services.routing.matrix_cache import MatrixCache
 from services.routing.network import NoRoadGraph, find_artefact
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 class RoadNetworkHandle:
     router: Router | None
     executor: ProcessPoolExecutor | None
-    cache: redis.Redis
+    cache: MatrixCache
     missing: str | None  # why there is no graph, to tell the caller
 
     def require(self) -> tuple[Router, ProcessPoolExecutor]:
@@ -39,7 +40,8 @@ class RoadNetwork(DependencyProvider):  # type: ignore[misc]
     def setup(self) -> None:
         config = self.container.config
         settings = load_settings(config)
-        self.cache = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+        self.redis = redis.Redis.from_url(settings.redis_url, socket_timeout=10)
+        self.cache = MatrixCache(self.redis)
         self.router: Router | None = None
         self.executor: ProcessPoolExecutor | None = None
         self.missing: str | None = None
@@ -62,7 +64,7 @@ class RoadNetwork(DependencyProvider):  # type: ignore[misc]
     def stop(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
-        self.cache.close()
+        self.redis.close()
 
     def kill(self) -> None:
         if self.executor is not None:

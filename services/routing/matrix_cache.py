@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,3 +95,42 @@ def get_matrix(client: Any, graph_version: str, points_key: str) -> TravelMatrix
         unreachable=[(int(a), int(b)) for a, b in meta["unreachable"]],
         graph_version=graph_version,
     )
+
+
+class MatrixCache:
+    """Two levels: recent matrices in this process (an LRU bounded in cells), then Redis.
+
+    A repeated request from the same dispatcher screen hits the first level and costs a dict
+    lookup; another routing instance, or this one after a restart, still finds it in Redis.
+    """
+
+    def __init__(self, client: Any, max_cells: int = 4_000_000) -> None:
+        self.client = client
+        self.max_cells = max_cells
+        self._recent: OrderedDict[tuple[str, str], TravelMatrix] = OrderedDict()
+        self._cells = 0
+
+    def get(self, graph_version: str, points_key: str) -> TravelMatrix | None:
+        key = (graph_version, points_key)
+        found = self._recent.get(key)
+        if found is not None:
+            self._recent.move_to_end(key)
+            return found
+        found = get_matrix(self.client, graph_version, points_key)
+        if found is not None:
+            self._remember(key, found)
+        return found
+
+    def put(self, points_key: str, matrix: TravelMatrix) -> None:
+        put_matrix(self.client, points_key, matrix)
+        self._remember((matrix.graph_version, points_key), matrix)
+
+    def _remember(self, key: tuple[str, str], matrix: TravelMatrix) -> None:
+        cells = matrix.durations_s.size
+        if cells > self.max_cells or key in self._recent:
+            return
+        self._recent[key] = matrix
+        self._cells += cells
+        while self._cells > self.max_cells:
+            _, evicted = self._recent.popitem(last=False)
+            self._cells -= evicted.durations_s.size

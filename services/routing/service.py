@@ -64,7 +64,7 @@ class RoutingService:
         points = [list(p) for p in _validated(MatrixRequest, request).points]
         router, executor = self._road()
         key = matrix_cache.points_hash(points, router.max_snap_m)
-        cached = matrix_cache.get_matrix(self.network.cache, router.graph.version, key)
+        cached = self.network.cache.get(router.graph.version, key)
         if cached is not None:
             return {**cached.to_json(), "cached": True}
         try:
@@ -77,7 +77,7 @@ class RoutingService:
                 ).result()
         except PointError as error:
             raise InvalidMessage(str(error)) from None
-        matrix_cache.put_matrix(self.network.cache, key, matrix)
+        self.network.cache.put(key, matrix)
         return {**matrix.to_json(), "cached": False}
 
     @rpc(expected_exceptions=ROAD_ERRORS)

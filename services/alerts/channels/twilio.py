@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
@@ -36,6 +37,7 @@ class TwilioSettings:
     voice_caller: str  # calls need a real number
     base_url: str | None = None  # the sandbox; None for Twilio itself
     timeout_s: float = 10.0
+    max_connections: int = 64  # kept-alive connections: one per concurrent sender
 
 
 def _answer_from_error(error: Exception) -> ProviderAnswer:
@@ -65,6 +67,12 @@ class TwilioChannel:
     def __init__(self, settings: TwilioSettings) -> None:
         self.settings = settings
         http_client = TwilioHttpClient(pool_connections=True, timeout=settings.timeout_s)
+        if http_client.session is not None:
+            # requests keeps 10 connections by default: with more concurrent sends, every extra
+            # request would open (and then drop) a new TCP connection.
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=settings.max_connections)
+            http_client.session.mount("https://", adapter)
+            http_client.session.mount("http://", adapter)
         self.client = Client(settings.account_sid, settings.auth_token, http_client=http_client)
         if settings.base_url:
             self.client.api.base_url = settings.base_url.rstrip("/")

@@ -1,0 +1,298 @@
+"""Alert fan-out: the alerts service sending through the twilio SDK to our Twilio sandbox.
+
+Prints one JSON object:
+- `fanout`: N recipients, no provider limit: seconds from `send_campaign` until every message is
+  accepted by the provider, and the rate; the peer is plain sequential SDK calls
+  (`client.messages.create` in a loop) measured in the same run on a sample and extrapolated to N.
+- `rate_limited`: with a provider limit R (segments/s, enforced by the sandbox, configured in our
+  sender), the achieved rate over the steady part of the run and its deviation from R.
+- `fault`: kill -9 of the alerts service half-way through a campaign, restart; how many recipients
+  got 0, 1 or more messages (the target is: all exactly 1).
+
+Owns Redis database 3 (flushed at start) and a RabbitMQ vhost of its own.
+Usage: python bench/alerts.py [--recipients 100000] [--rate 100] [--fault-recipients 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/3"
+RABBIT_API = "http://127.0.0.1:15672/api"
+MESSAGE = "Exercice d'alerte : ceci est un test, aucune action n'est requise."  # GSM-7, 1 segment
+
+
+def rabbit(method: str, path: str, body: dict[str, Any] | None = None) -> None:
+    request = urllib.request.Request(
+        f"{RABBIT_API}{path}",
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"content-type": "application/json", "authorization": "Basic Z3Vlc3Q6Z3Vlc3Q="},
+    )
+    urllib.request.urlopen(request, timeout=10).close()
+
+
+def phone(i: int) -> str:
+    return f"+3361{i:07d}"
+
+
+class AlertsProcess:
+    def __init__(self, amqp_uri: str, sandbox: SandboxProcess, log: Path, **env: str) -> None:
+        self.env = {
+            **os.environ,
+            "AMQP_URI": amqp_uri,
+            "REDIS_URL": REDIS_URL,
+            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "TWILIO_BASE_URL": sandbox.base_url,
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "nameko", "run", "--config", "infra/nameko.yaml",
+             "services.alerts.service:AlertsService"],
+            cwd=REPO_ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        )  # fmt: skip
+
+    def kill9(self) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+def rpc(amqp_uri: str) -> Any:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    return ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=600)
+
+
+def wait_serving(amqp_uri: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with rpc(amqp_uri) as cluster:
+                cluster.alerts.ping()
+                return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def import_contacts(cluster: Any, tenant: str, first: int, count: int) -> float:
+    started = time.perf_counter()
+    for start in range(first, first + count, 25_000):
+        stop = min(first + count, start + 25_000)
+        rows = "\n".join(f"P{i};Bench;{phone(i)};59043;non;01/02/2025" for i in range(start, stop))
+        csv_text = "nom;prénom;téléphone;commune;vulnérable;date consentement\n" + rows
+        encoded = base64.b64encode(csv_text.encode()).decode()
+        report = cluster.alerts.import_contacts(tenant, encoded, {"59043": "Bailleul"}, "bench")
+        assert report["rejected"] == 0, report["rows"][:3]
+    return time.perf_counter() - started
+
+
+def accepted(cluster: Any, tenant: str, campaign_id: str) -> int:
+    view = cluster.alerts.get_campaign(tenant, campaign_id, None)
+    return int(view["progress"][0]["by_status"].get("accepted", 0))
+
+
+def start_campaign(cluster: Any, tenant: str) -> tuple[str, float]:
+    request = {
+        "title": "Exercice",
+        "message": MESSAGE,
+        "severity": "information",
+        "target": {"communes": ["59043"]},
+        "channels": ["sms"],
+    }
+    campaign_id = cluster.alerts.create_campaign(tenant, request, "bench", None)["campaign_id"]
+    started = time.perf_counter()
+    cluster.alerts.send_campaign(tenant, campaign_id, "bench", None)
+    return campaign_id, started
+
+
+def sequential_sdk(sandbox: SandboxProcess, sample: int) -> dict[str, Any]:
+    from twilio.rest import Client
+
+    client = Client(ACCOUNT_SID, AUTH_TOKEN)
+    client.api.base_url = sandbox.base_url
+    started = time.perf_counter()
+    for i in range(sample):
+        client.messages.create(to=phone(900_000 + i), from_="MAIRIE", body=MESSAGE)
+    seconds = time.perf_counter() - started
+    return {
+        "sample": sample,
+        "seconds": round(seconds, 2),
+        "per_second": round(sample / seconds, 1),
+    }
+
+
+def fanout(amqp_uri: str, logs: Path, n: int, sample: int) -> dict[str, Any]:
+    sandbox = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start(logs / "sb.log")
+    alerts = AlertsProcess(amqp_uri, sandbox, logs / "alerts-fanout.log")
+    try:
+        alerts.start()
+        wait_serving(amqp_uri)
+        with rpc(amqp_uri) as cluster:
+            tenant = f"bench-{uuid.uuid4().hex[:6]}"
+            import_s = import_contacts(cluster, tenant, 0, n)
+            campaign_id, started = start_campaign(cluster, tenant)
+            frozen = time.perf_counter() - started
+            while accepted(cluster, tenant, campaign_id) < n:
+                time.sleep(0.25)
+            seconds = time.perf_counter() - started
+        stats = sandbox.get("/sandbox/stats")
+        peer = sequential_sdk(sandbox, sample)
+    finally:
+        alerts.stop()
+        sandbox.stop()
+    peer_seconds = n / peer["per_second"]
+    return {
+        "recipients": n,
+        "contacts_import_s": round(import_s, 1),
+        "send_call_s": round(frozen, 2),
+        "seconds_until_all_accepted": round(seconds, 1),
+        "per_second": round(n / seconds, 1),
+        "provider_messages": stats["messages"],
+        "sequential_sdk": {**peer, "extrapolated_seconds_for_n": round(peer_seconds, 1)},
+        "speedup_vs_sequential": round(peer_seconds / seconds, 2),
+        "target_le_60_s": seconds <= 60,
+        "professional_reference_per_second": 92,
+    }
+
+
+def rate_limited(amqp_uri: str, logs: Path, rate: float, seconds: float) -> dict[str, Any]:
+    n = int(rate * seconds)
+    sandbox = SandboxProcess(
+        free_port(), env={"SANDBOX_CALLBACKS": "off", "SANDBOX_RATE_LIMIT": str(rate)}
+    ).start(logs / "sb-rate.log")
+    alerts = AlertsProcess(amqp_uri, sandbox, logs / "alerts-rate.log", ALERTS_SMS_RATE=str(rate))
+    try:
+        alerts.start()
+        wait_serving(amqp_uri)
+        with rpc(amqp_uri) as cluster:
+            tenant = f"bench-{uuid.uuid4().hex[:6]}"
+            import_contacts(cluster, tenant, 200_000, n)
+            campaign_id, _ = start_campaign(cluster, tenant)
+            samples: list[tuple[float, int]] = []
+            while True:
+                done = accepted(cluster, tenant, campaign_id)
+                samples.append((time.perf_counter(), done))
+                if done >= n:
+                    break
+                time.sleep(0.5)
+        refused = sandbox.get("/sandbox/requests")
+    finally:
+        alerts.stop()
+        sandbox.stop()
+    # The steady part: from 10 % to 90 % of the messages, away from start-up and the tail.
+    low = next(s for s in samples if s[1] >= n * 0.1)
+    high = next(s for s in samples if s[1] >= n * 0.9)
+    achieved = (high[1] - low[1]) / (high[0] - low[0])
+    return {
+        "limit_per_second": rate,
+        "recipients": n,
+        "achieved_per_second": round(achieved, 1),
+        "deviation_pct": round(100 * (achieved - rate) / rate, 1),
+        "within_5_pct": abs(achieved - rate) <= 0.05 * rate,
+        "requests_seen_by_provider": len(refused),
+    }
+
+
+def fault(amqp_uri: str, logs: Path, n: int) -> dict[str, Any]:
+    sandbox = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start(logs / "sb-f.log")
+    first = AlertsProcess(amqp_uri, sandbox, logs / "alerts-fault-1.log")
+    second = AlertsProcess(amqp_uri, sandbox, logs / "alerts-fault-2.log")
+    try:
+        first.start()
+        wait_serving(amqp_uri)
+        with rpc(amqp_uri) as cluster:
+            tenant = f"bench-{uuid.uuid4().hex[:6]}"
+            import_contacts(cluster, tenant, 400_000, n)
+            campaign_id, started = start_campaign(cluster, tenant)
+            while accepted(cluster, tenant, campaign_id) < n // 2:
+                time.sleep(0.05)
+            first.kill9()
+            killed_at = accepted(cluster, tenant, campaign_id)
+            second.start()
+            wait_serving(amqp_uri)
+            deadline = time.monotonic() + 600
+            while accepted(cluster, tenant, campaign_id) < n and time.monotonic() < deadline:
+                time.sleep(0.25)
+            seconds = time.perf_counter() - started
+            final = cluster.alerts.get_campaign(tenant, campaign_id, None)["progress"][0]
+        stats = sandbox.get("/sandbox/stats")
+    finally:
+        first.stop()
+        second.stop()
+        sandbox.stop()
+    per_phone = stats["phones_by_messages_received"]
+    return {
+        "recipients": n,
+        "accepted_when_killed": killed_at,
+        "seconds_including_restart": round(seconds, 1),
+        "final_statuses": final["by_status"],
+        "provider_messages": stats["messages"],
+        "phones_by_messages_received": per_phone,
+        "every_recipient_exactly_once": per_phone == {"1": n},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--sequential-sample", type=int, default=2_000)
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--rate-seconds", type=float, default=20.0)
+    parser.add_argument("--fault-recipients", type=int, default=20_000)
+    parser.add_argument("--skip", nargs="*", default=[], choices=["fanout", "rate", "fault"])
+    args = parser.parse_args()
+
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    vhost = f"bocage-bench-{uuid.uuid4().hex[:6]}"
+    rabbit("PUT", f"/vhosts/{vhost}")
+    rabbit("PUT", f"/permissions/{vhost}/guest", {"configure": ".*", "write": ".*", "read": ".*"})
+    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    logs = REPO_ROOT / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    result: dict[str, Any] = {"machine_cores": os.cpu_count()}
+    try:
+        if "fanout" not in args.skip:
+            result["fanout"] = fanout(amqp_uri, logs, args.recipients, args.sequential_sample)
+        if "rate" not in args.skip:
+            result["rate_limited"] = rate_limited(amqp_uri, logs, args.rate, args.rate_seconds)
+        if "fault" not in args.skip:
+            result["fault"] = fault(amqp_uri, logs, args.fault_recipients)
+    finally:
+        rabbit("DELETE", f"/vhosts/{vhost}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
