@@ -151,11 +151,15 @@ def sequential_sdk(sandbox: SandboxProcess, sample: int) -> dict[str, Any]:
     }
 
 
-def fanout(amqp_uri: str, logs: Path, n: int, sample: int) -> dict[str, Any]:
+def fanout(amqp_uri: str, logs: Path, n: int, sample: int, instances: int) -> dict[str, Any]:
     sandbox = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start(logs / "sb.log")
-    alerts = AlertsProcess(amqp_uri, sandbox, logs / "alerts-fanout.log")
+    # Several instances share the work through Redis (claims are atomic), as in production.
+    fleet = [
+        AlertsProcess(amqp_uri, sandbox, logs / f"alerts-fanout-{i}.log") for i in range(instances)
+    ]
     try:
-        alerts.start()
+        for alerts in fleet:
+            alerts.start()
         wait_serving(amqp_uri)
         with rpc(amqp_uri) as cluster:
             tenant = f"bench-{uuid.uuid4().hex[:6]}"
@@ -168,11 +172,13 @@ def fanout(amqp_uri: str, logs: Path, n: int, sample: int) -> dict[str, Any]:
         stats = sandbox.get("/sandbox/stats")
         peer = sequential_sdk(sandbox, sample)
     finally:
-        alerts.stop()
+        for alerts in fleet:
+            alerts.stop()
         sandbox.stop()
     peer_seconds = n / peer["per_second"]
     return {
         "recipients": n,
+        "alerts_instances": instances,
         "contacts_import_s": round(import_s, 1),
         "send_call_s": round(frozen, 2),
         "seconds_until_all_accepted": round(seconds, 1),
@@ -266,6 +272,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--sequential-sample", type=int, default=2_000)
+    parser.add_argument("--instances", type=int, default=2, help="alerts service instances")
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--rate-seconds", type=float, default=20.0)
     parser.add_argument("--fault-recipients", type=int, default=20_000)
@@ -284,7 +291,9 @@ def main() -> None:
     result: dict[str, Any] = {"machine_cores": os.cpu_count()}
     try:
         if "fanout" not in args.skip:
-            result["fanout"] = fanout(amqp_uri, logs, args.recipients, args.sequential_sample)
+            result["fanout"] = fanout(
+                amqp_uri, logs, args.recipients, args.sequential_sample, args.instances
+            )
         if "rate" not in args.skip:
             result["rate_limited"] = rate_limited(amqp_uri, logs, args.rate, args.rate_seconds)
         if "fault" not in args.skip:

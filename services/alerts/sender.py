@@ -105,36 +105,20 @@ class CampaignSender:
             log.exception("delivery of %s/%s/%s failed unexpectedly", campaign_id, number, key)
 
     def _deliver(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
-        state = self.store.state(tenant, campaign_id, number, key)
         campaign = self._campaign(tenant, campaign_id)
-        if state is None or campaign is None:
-            self.store.release(tenant, campaign_id, number, key)
-            return
-        if state.status != "pending":
+        if campaign is None:
             self.store.release(tenant, campaign_id, number, key)
             return
         if campaign.status == "cancelled":
             self.store.update_state(tenant, campaign_id, number, key, {"status": "cancelled"})
             self.store.release(tenant, campaign_id, number, key)
             return
-        message = campaign.messages[number - 1]
-        if state.channel == "sms" and self.store.is_opted_out(tenant, state.e164):
-            self.store.update_state(tenant, campaign_id, number, key, {"status": "opted_out"})
+        outcome, state = self.store.begin_send(tenant, campaign_id, number, key)
+        if outcome != "sending" or state is None:
+            # Already handled (a redelivery), opted out, or gone: nothing to send.
             self.store.release(tenant, campaign_id, number, key)
             return
-        claimed_at = datetime.now(UTC)
-        self.store.update_state(
-            tenant,
-            campaign_id,
-            number,
-            key,
-            {
-                "status": "sending",
-                "attempts": state.attempts + 1,
-                "claimed_at": claimed_at.isoformat(),
-                "calls": state.calls + (1 if state.channel == "voice" else 0),
-            },
-        )
+        message = campaign.messages[number - 1]
         answer = self._send(tenant, campaign, message, state)
         self._record(tenant, campaign, number, state, answer)
 
@@ -173,11 +157,12 @@ class CampaignSender:
         decision = decide(answer.http_status, answer.error_code, answer.message)
         update: dict[str, Any]
         if decision.action == "accepted":
-            update = {"status": "accepted", "sid": answer.sid, "error": None}
-        elif decision.action == "retry" and state.attempts + 1 < MAX_ATTEMPTS:
+            self.store.finish_send(tenant, cid, number, key, "accepted", answer.sid)
+            return
+        if decision.action == "retry" and state.attempts < MAX_ATTEMPTS:
             update = {"status": "pending", "reopen": True, "error": decision.reason}
             self.store.update_state(tenant, cid, number, key, update)
-            delay = retry_delay_s(state.attempts + 1)
+            delay = retry_delay_s(state.attempts)
             self.store.schedule_retry(tenant, cid, number, key, time.time() + delay)
             return
         elif decision.action == "halt":

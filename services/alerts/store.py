@@ -17,10 +17,11 @@ import redis
 
 from contracts.alerts import Campaign, Contact, RecipientState
 from contracts.escalations import Escalation
-from services.alerts.recipient_states import merge
+from services.alerts.recipient_states import RANK, merge
 from services.common.settings import Settings
 
 PREFIX = "alerts"
+RANK_JSON = json.dumps(RANK)
 FREEZE_CHUNK = 2000
 
 # Move up to ARGV[1] recipients from the queue to the in-flight list in one round trip.
@@ -35,11 +36,61 @@ return out
 """
 
 
+# The two hot steps of a send, each one round trip (100,000 recipients make round trips count).
+# BEGIN: a pending recipient becomes `sending` (or `opted_out`, for an SMS to an opted-out number);
+# anything else is left alone and reported as such. The counts hash follows every change.
+_BEGIN_SEND = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'missing', ''} end
+local state = cjson.decode(raw)
+if state['status'] ~= 'pending' then return {'skip', raw} end
+local new_status = 'sending'
+if state['channel'] == 'sms' and (redis.call('HEXISTS', KEYS[3], state['e164']) == 1
+    or redis.call('HEXISTS', KEYS[4], state['e164']) == 1) then
+  new_status = 'opted_out'
+else
+  state['attempts'] = (state['attempts'] or 0) + 1
+  if state['channel'] == 'voice' then state['calls'] = (state['calls'] or 0) + 1 end
+  state['claimed_at'] = ARGV[1]
+end
+state['status'] = new_status
+state['updated_at'] = ARGV[1]
+local encoded = cjson.encode(state)
+redis.call('SET', KEYS[1], encoded)
+redis.call('HINCRBY', KEYS[2], 'pending', -1)
+redis.call('HINCRBY', KEYS[2], new_status, 1)
+return {new_status, encoded}
+"""
+# FINISH: record the provider's answer unless a callback already moved the recipient further
+# (statuses never go back), and take it off the in-flight list.
+_FINISH_SEND = """
+local raw = redis.call('GET', KEYS[1])
+redis.call('LREM', KEYS[3], 1, ARGV[1])
+if not raw then return 0 end
+local state = cjson.decode(raw)
+local rank = cjson.decode(ARGV[4])
+local old = state['status']
+local new = ARGV[2]
+if (rank[new] or 0) >= (rank[old] or 0) then state['status'] = new end
+if ARGV[3] ~= '' then state['sid'] = ARGV[3] end
+state['error'] = cjson.null
+state['updated_at'] = ARGV[5]
+redis.call('SET', KEYS[1], cjson.encode(state))
+if state['status'] ~= old then
+  redis.call('HINCRBY', KEYS[2], old, -1)
+  redis.call('HINCRBY', KEYS[2], state['status'], 1)
+end
+return 1
+"""
+
+
 class AlertsStore:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client = client
         self.settings = settings
         self._claim = client.register_script(_CLAIM)
+        self._begin_send = client.register_script(_BEGIN_SEND)
+        self._finish_send = client.register_script(_FINISH_SEND)
 
     # -- keys -------------------------------------------------------------------------------
     @staticmethod
@@ -353,6 +404,35 @@ class AlertsStore:
                     return RecipientState.model_validate(new)
                 except redis.WatchError:
                     continue
+
+    def begin_send(
+        self, tenant: str, campaign_id: str, number: int, key: str
+    ) -> tuple[str, RecipientState | None]:
+        """Mark a pending recipient `sending` (or `opted_out`); returns (outcome, state)."""
+        outcome, raw = self._begin_send(
+            keys=[
+                self._msg(tenant, campaign_id, number, "r", key),
+                self._msg(tenant, campaign_id, number, "counts"),
+                self._k(tenant, "optout"),
+                self._k("_", "optout"),
+            ],
+            args=[datetime.now(UTC).isoformat()],
+        )
+        state = RecipientState.model_validate_json(raw) if raw else None
+        return str(outcome), state
+
+    def finish_send(
+        self, tenant: str, campaign_id: str, number: int, key: str, status: str, sid: str | None
+    ) -> None:
+        """Record an accepted send and release it from the in-flight list, in one step."""
+        self._finish_send(
+            keys=[
+                self._msg(tenant, campaign_id, number, "r", key),
+                self._msg(tenant, campaign_id, number, "counts"),
+                self._msg(tenant, campaign_id, number, "inflight"),
+            ],
+            args=[key, status, sid or "", RANK_JSON, datetime.now(UTC).isoformat()],
+        )
 
     def counts(self, tenant: str, campaign_id: str, number: int) -> tuple[int, dict[str, int]]:
         with self.client.pipeline(transaction=False) as pipe:
