@@ -45,15 +45,16 @@ def rows_job(
 
 def matrix_job(version: str, points: list[list[float]]) -> TravelMatrix:
     """A whole (small) matrix, computed in the worker so the service's process stays free."""
-    router = _worker_router(version)
+    router = worker_router(version)
     return router.travel_matrix(points)
 
 
 def route_job(version: str, points: list[list[float]]) -> dict[str, Any]:
-    return _worker_router(version).route(points)
+    return worker_router(version).route(points)
 
 
-def _worker_router(version: str) -> Router:
+def worker_router(version: str) -> Router:
+    """This worker's router, checked to hold the graph the request was made for."""
     if _router is None:
         raise RuntimeError("matrix worker not initialised: create the pool with init_worker")
     if _router.graph.version != version:

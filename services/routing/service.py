@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from nameko.events import EventDispatcher
@@ -10,9 +11,10 @@ from nameko.timer import timer
 from pydantic import ValidationError
 
 from contracts.deliveries import DeliveryFailureReport
+from contracts.rounds import MealRoundRequest, ReplanRequest, RoundPlanned
 from contracts.routing import MatrixRequest, RouteRequest
 from services.common import outbox
-from services.common.errors import Conflict
+from services.common.errors import Conflict, NotFound
 from services.common.events import (
     InvalidMessage,
     ModelT,
@@ -23,13 +25,25 @@ from services.common.events import (
 from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
-from services.routing import matrix_cache, matrix_pool
+from services.routing import matrix_cache, matrix_pool, round_jobs
 from services.routing.dependencies import RoadNetwork, RoadNetworkHandle
 from services.routing.matrix import PARALLEL_FROM, PointError, UnreachableError
 from services.routing.network import NoRoadGraph
-from services.routing.store import PREFIX, RoutingStore, failure_event
+from services.routing.store import PREFIX, RoundConflict, RoutingStore, failure_event
 
 ROAD_ERRORS = (InvalidMessage, Conflict)
+ROUND_ERRORS = (InvalidMessage, Conflict, NotFound)
+
+
+def _planned(plan: dict[str, Any]) -> RoundPlanned:
+    return RoundPlanned(
+        round_id=plan["round_id"],
+        kind=plan["kind"],
+        date=plan["date"],
+        version=plan["version"],
+        vehicles=[v["vehicle_id"] for v in plan["vehicles"]],
+        unserved=[u["id"] for u in plan["unserved"]],
+    )
 
 
 class RoutingService:
@@ -93,6 +107,76 @@ class RoutingService:
             raise InvalidMessage(str(error)) from None
         except UnreachableError as error:
             raise InvalidMessage(str(error)) from None
+
+    # -- rounds ---------------------------------------------------------------------------------
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def plan_meal_round(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+        """Plan the day's meal rounds; publishes `round_planned`."""
+        validated = _validated(MealRoundRequest, request).model_dump(mode="json")
+        router, executor = self._road()
+        round_id = f"meals-{validated['date']}-{uuid.uuid4().hex[:8]}"
+        try:
+            plan = executor.submit(
+                round_jobs.plan_meals_job, router.graph.version, validated, round_id
+            ).result()
+        except PointError as error:
+            raise InvalidMessage(str(error)) from None
+        event = make_message(_planned(plan), tenant=tenant)
+        self.store.rounds.save_new(tenant, plan, validated, "round_planned", event)
+        self._relay()
+        return dict(plan)
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def replan_round(self, tenant: str, round_id: str, change: dict[str, Any]) -> dict[str, Any]:
+        """A new plan from where a vehicle is; done stops never move. Publishes
+        `round_replanned`."""
+        validated = _validated(ReplanRequest, change).model_dump(mode="json")
+        found = self.store.rounds.get(tenant, round_id)
+        if found is None:
+            raise NotFound(f"no round {round_id}")
+        plan, request = found
+        if validated["vehicle_id"] not in {v["vehicle_id"] for v in plan["vehicles"]}:
+            raise InvalidMessage(f"vehicle {validated['vehicle_id']} has no round in {round_id}")
+        router, executor = self._road()
+        try:
+            new_plan = executor.submit(
+                round_jobs.replan_meals_job, router.graph.version, request, plan, validated
+            ).result()
+        except PointError as error:
+            raise InvalidMessage(str(error)) from None
+        if validated["added"]:
+            request = {**request, "deliveries": request["deliveries"] + validated["added"]}
+        event = make_message(_planned(new_plan), tenant=tenant)
+        try:
+            self.store.rounds.replace_plan(
+                tenant, new_plan, request, plan["version"], "round_replanned", event
+            )
+        except RoundConflict as error:
+            raise Conflict(str(error)) from None
+        self._relay()
+        return dict(new_plan)
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def get_round(self, tenant: str, round_id: str) -> dict[str, Any]:
+        found = self.store.rounds.get(tenant, round_id)
+        if found is None:
+            raise NotFound(f"no round {round_id}")
+        return found[0]
+
+    @rpc
+    def rounds_of_day(
+        self, tenant: str, day: str, driver: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The day's rounds; with `driver`, only that driver's vehicles."""
+        plans = self.store.rounds.of_day(tenant, day)
+        if driver is None:
+            return plans
+        mine = []
+        for plan in plans:
+            vehicles = [v for v in plan["vehicles"] if v.get("driver") == driver]
+            if vehicles:
+                mine.append({**plan, "vehicles": vehicles})
+        return mine
 
     def _road(self) -> Any:
         try:

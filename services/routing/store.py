@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import redis
@@ -17,6 +18,7 @@ class RoutingStore:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client = client
         self.settings = settings
+        self.rounds = RoundsStore(client)
 
     def _delivery_key(self, tenant: str, delivery_id: str) -> str:
         return f"{PREFIX}:{tenant}:delivery:{delivery_id}"
@@ -56,6 +58,83 @@ class RoutingStore:
 
     def delivery_status(self, tenant: str, delivery_id: str) -> dict[str, str]:
         return dict(self.client.hgetall(self._delivery_key(tenant, delivery_id)))
+
+
+class RoundConflict(RuntimeError):
+    """The round changed since it was read (another re-plan won)."""
+
+
+class RoundsStore:
+    """Planned rounds: the request they answer and the current plan, versioned."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    @staticmethod
+    def _round_key(tenant: str, round_id: str) -> str:
+        return f"{PREFIX}:{tenant}:round:{round_id}"
+
+    @staticmethod
+    def _day_key(tenant: str, day: str) -> str:
+        return f"{PREFIX}:{tenant}:rounds:{day}"
+
+    def save_new(
+        self,
+        tenant: str,
+        plan: dict[str, Any],
+        request: dict[str, Any],
+        event_type: str,
+        event_body: dict[str, Any],
+    ) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                self._round_key(tenant, plan["round_id"]),
+                mapping={"plan": json.dumps(plan), "request": json.dumps(request)},
+            )
+            pipe.sadd(self._day_key(tenant, plan["date"]), plan["round_id"])
+            outbox.append(pipe, PREFIX, event_type, event_body)
+            pipe.execute()
+
+    def replace_plan(
+        self,
+        tenant: str,
+        plan: dict[str, Any],
+        request: dict[str, Any],
+        expected_version: int,
+        event_type: str,
+        event_body: dict[str, Any],
+    ) -> None:
+        key = self._round_key(tenant, plan["round_id"])
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)
+                current = json.loads(pipe.hget(key, "plan") or "{}")
+                if current.get("version") != expected_version:
+                    raise RoundConflict(
+                        f"round {plan['round_id']} is at version {current.get('version')}, "
+                        f"not {expected_version}: reload it and re-plan again"
+                    )
+                pipe.multi()
+                pipe.hset(key, mapping={"plan": json.dumps(plan), "request": json.dumps(request)})
+                outbox.append(pipe, PREFIX, event_type, event_body)
+                pipe.execute()
+            except redis.WatchError:
+                raise RoundConflict(f"round {plan['round_id']} changed meanwhile") from None
+
+    def get(self, tenant: str, round_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        stored = self.client.hgetall(self._round_key(tenant, round_id))
+        if not stored:
+            return None
+        return json.loads(stored["plan"]), json.loads(stored["request"])
+
+    def of_day(self, tenant: str, day: str) -> list[dict[str, Any]]:
+        ids = sorted(self.client.smembers(self._day_key(tenant, day)))
+        plans = []
+        for round_id in ids:
+            found = self.get(tenant, round_id)
+            if found is not None:
+                plans.append(found[0])
+        return plans
 
 
 def failure_event(report: DeliveryFailureReport) -> DeliveryFailed:

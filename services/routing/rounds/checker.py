@@ -69,13 +69,15 @@ def _replay(
 
 
 def schedule_route(problem: Problem, vehicle: Vehicle, route: tuple[int, ...]) -> RouteSchedule:
-    """The schedule leaving as late as the windows allow (the shortest time loads spend on board).
+    """The schedule of a route: arrivals as early as possible after the departure.
 
-    Lateness only grows with the departure time, so the latest feasible departure is found by
-    bisection; a vehicle already on the road leaves at its shift start.
+    Under a chain limit the vehicle leaves as late as the windows allow (the shortest time loads
+    spend on board); lateness only grows with the departure time, so that departure is found by
+    bisection. Otherwise, or when it is already on the road, it leaves at its shift start.
     """
     lo, hi = vehicle.shift_start, vehicle.shift_start
-    if not vehicle.fixed_departure and not _replay(problem, vehicle, route, lo)[2]:
+    latest = problem.max_ride is not None and not vehicle.fixed_departure
+    if latest and not _replay(problem, vehicle, route, lo)[2]:
         hi = vehicle.shift_end
         while lo < hi:
             mid = (lo + hi + 1) // 2

@@ -36,6 +36,10 @@ class SearchConfig:
 PLAIN = SearchConfig("PATH_CHEAPEST_ARC", "GUIDED_LOCAL_SEARCH")
 # Chosen from measurements (README.md).
 TUNED = SearchConfig("SAVINGS", "GUIDED_LOCAL_SEARCH")
+# When the chosen first-solution strategy fails outright, in this order. Insertion heuristics
+# start from empty routes, so they fail when an empty route is itself infeasible (a truck carrying
+# a load that must end the day empty); PATH_CHEAPEST_ARC extends routes and copes.
+FALLBACKS = ("PARALLEL_CHEAPEST_INSERTION", "PATH_CHEAPEST_ARC")
 
 
 @dataclass
@@ -245,6 +249,22 @@ def solve_ortools(
         assignment = routing.SolveWithParameters(params)
     elapsed = time.monotonic() - began
     if assignment is None:
+        codes = routing_enums_pb2.RoutingSearchStatus
+        later = (
+            FALLBACKS[FALLBACKS.index(config.first_solution) + 1 :]
+            if (config.first_solution in FALLBACKS)
+            else FALLBACKS
+        )
+        if routing.status() == codes.ROUTING_FAIL and later and seconds - elapsed > 0.1:
+            # SAVINGS gives up at once on some models (vehicles starting away from their end,
+            # as in a re-plan): build again with the next strategy.
+            return solve_ortools(
+                problem,
+                seconds - elapsed,
+                SearchConfig(later[0], config.metaheuristic, config.iterated_local_search),
+                progress,
+                initial_routes,
+            )
         return Solution((), 0, False, "ortools", elapsed, reason=_why_none(routing.status()))
     routes = []
     for v in range(len(problem.vehicles)):
@@ -254,7 +274,7 @@ def solve_ortools(
             assert visit is not None
             route.append(visit)
             index = assignment.Value(routing.NextVar(index))
-        routes.append(tuple(route))
+        routes.append(_drop_idle_reloads(route, problem.vehicles[v].initial_load))
     verdict = check(problem, tuple(routes))
     return Solution(
         tuple(routes),
@@ -265,6 +285,26 @@ def solve_ortools(
         verdict.violations,
         unserved=verdict.unserved,
     )
+
+
+def _drop_idle_reloads(route: list[int], initial_load: int) -> tuple[int, ...]:
+    """Remove reloads made with nothing on board (free in the model, 20 minutes on the road).
+
+    Reload copies cost nothing to visit, which keeps inserting a container into a full truck a
+    one-node move for the search; the idle ones it leaves behind are dropped here. Dropping a
+    visit only makes later arrivals earlier (travel times obey the triangle inequality).
+    """
+    kept: list[int] = []
+    loaded = initial_load > 0
+    for visit in route:
+        if visit < 0:
+            if not loaded:
+                continue
+            loaded = False
+        else:
+            loaded = True
+        kept.append(visit)
+    return tuple(kept)
 
 
 def _why_none(status: int) -> str:

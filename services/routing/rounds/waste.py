@@ -243,7 +243,8 @@ def describe_waste(
             metres += int(distance[here, there])
             driving += travel
             if is_reload(visit):
-                trips.append(Trip(tuple(current), there, begin, float(load)))
+                if current:  # back-to-back unloadings are one trip
+                    trips.append(Trip(tuple(current), there, begin, float(load)))
                 current = []
                 t = begin + problem.reload_service
             else:

@@ -1,0 +1,141 @@
+"""Meal-delivery and waste-collection rounds: what a dispatcher asks and what a driver gets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from contracts.base import Contract
+from contracts.routing import LatLon
+
+Clock = str  # "HH:MM", local time (Europe/Paris)
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def minutes_of(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class DeliveryIn(Contract):
+    id: str = Field(min_length=1, max_length=64)
+    location: LatLon
+    window_start: Clock = Field(pattern=CLOCK_PATTERN)
+    window_end: Clock = Field(pattern=CLOCK_PATTERN)
+    service_minutes: float = Field(default=2, ge=0, le=60)
+    boxes: int = Field(default=1, ge=1, le=50)
+    preferred_vehicle: str | None = None
+    recipient_name: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=300)
+
+    @model_validator(mode="after")
+    def _window(self) -> DeliveryIn:
+        if minutes_of(self.window_end) < minutes_of(self.window_start):
+            raise ValueError(f"delivery {self.id}: window ends before it starts")
+        return self
+
+
+class VehicleIn(Contract):
+    id: str = Field(min_length=1, max_length=64)
+    capacity: float = Field(gt=0, description="meal boxes, or kg / litres for a truck")
+    shift_start: Clock = Field(pattern=CLOCK_PATTERN)
+    shift_end: Clock = Field(pattern=CLOCK_PATTERN)
+    driver: str | None = Field(default=None, description="username of the driver")
+    start: LatLon | None = Field(default=None, description="default: the depot")
+    end: LatLon | None = Field(default=None, description="default: the depot")
+
+    @model_validator(mode="after")
+    def _shift(self) -> VehicleIn:
+        if minutes_of(self.shift_end) <= minutes_of(self.shift_start):
+            raise ValueError(f"vehicle {self.id}: shift ends before it starts")
+        return self
+
+
+class MealRoundRequest(Contract):
+    date: dt.date
+    kitchen: LatLon
+    deliveries: list[DeliveryIn] = Field(min_length=1, max_length=500)
+    vehicles: list[VehicleIn] = Field(min_length=1, max_length=50)
+    max_ride_minutes: float | None = Field(default=120, gt=0, description="cold/hot chain")
+    time_limit_s: float = Field(default=5, ge=1, le=120)
+
+    @model_validator(mode="after")
+    def _unique(self) -> MealRoundRequest:
+        for name, ids in (
+            ("delivery", [d.id for d in self.deliveries]),
+            ("vehicle", [v.id for v in self.vehicles]),
+        ):
+            seen = {i for i in ids if ids.count(i) > 1}
+            if seen:
+                raise ValueError(f"{name} ids must be unique: {sorted(seen)}")
+        return self
+
+
+class StopOut(Contract):
+    id: str
+    location: LatLon
+    arrival: Clock
+    service_start: Clock
+    on_board_minutes: float | None = None
+    recipient_name: str = ""
+    address: str = ""
+    kind: Literal["delivery", "container", "disposal"] = "delivery"
+    done: bool = False
+
+
+class VehicleRoundOut(Contract):
+    vehicle_id: str
+    driver: str | None = None
+    departure: Clock
+    return_time: Clock
+    stops: list[StopOut]
+    km: float
+    driving_minutes: float
+    working_minutes: float
+    co2_kg: float
+    geometry: dict[str, Any] | None = Field(default=None, description="GeoJSON LineString")
+
+
+class UnservedOut(Contract):
+    id: str
+    reason: str
+    detail: str
+
+
+class RoundPlan(Contract):
+    round_id: str
+    kind: Literal["meals", "waste"]
+    date: dt.date
+    version: int = 1
+    vehicles: list[VehicleRoundOut]
+    unserved: list[UnservedOut] = []
+    skipped: list[dict[str, Any]] = []
+    feasible: bool
+    engine: str
+    solve_seconds: float
+    changed: list[str] = Field(default=[], description="stops whose order a re-plan changed")
+    stability_penalty_s: int | None = None
+
+
+class ReplanRequest(Contract):
+    vehicle_id: str
+    position: LatLon
+    now: Clock = Field(pattern=CLOCK_PATTERN)
+    done: list[str] = Field(default=[], description="stops done, in order")
+    added: list[DeliveryIn] = []
+    cancelled: list[str] = []
+    delay_minutes: float = Field(default=0, ge=0, le=600)
+    time_limit_s: float = Field(default=3, ge=1, le=60)
+
+
+class RoundPlanned(Contract):
+    """Events `round_planned` and `round_replanned`."""
+
+    round_id: str
+    kind: Literal["meals", "waste"]
+    date: dt.date
+    version: int
+    vehicles: list[str]
+    unserved: list[str]

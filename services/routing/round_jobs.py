@@ -1,0 +1,247 @@
+"""Round planning as jobs for the routing service's worker processes.
+
+Each job takes plain JSON (a contracts request), computes the travel matrix on the worker's road
+graph, runs the pure solver (`rounds`), draws each vehicle's road geometry and returns a
+`RoundPlan` as JSON. Everything CPU-bound happens here, in a spawned process, never in a nameko
+worker (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from contracts.rounds import (
+    DeliveryIn,
+    MealRoundRequest,
+    ReplanRequest,
+    RoundPlan,
+    StopOut,
+    UnservedOut,
+    VehicleRoundOut,
+    minutes_of,
+)
+from services.routing import matrix_pool
+from services.routing.matrix import Router
+from services.routing.rounds import (
+    Delivery,
+    MealPlan,
+    MealSettings,
+    MealVehicle,
+    VehicleProgress,
+    plan_meal_round,
+    replan_meal_round,
+)
+
+IntMatrix = npt.NDArray[np.int64]
+UNREACHABLE_S = 10 * 24 * 3600  # no road: far beyond any shift, so the solver never uses it
+# Emission factors (ADEME Base Carbone orders of magnitude): a diesel utility van for meals.
+CO2_KG_PER_KM_VAN = 0.25
+
+
+class Locations:
+    """Distinct points of a problem; index 0 is the depot."""
+
+    def __init__(self, depot: Sequence[float]) -> None:
+        self.points: list[list[float]] = []
+        self._index: dict[tuple[float, float], int] = {}
+        self.add(depot)
+
+    def add(self, point: Sequence[float]) -> int:
+        key = (round(float(point[0]), 7), round(float(point[1]), 7))
+        if key not in self._index:
+            self._index[key] = len(self.points)
+            self.points.append([key[0], key[1]])
+        return self._index[key]
+
+
+def _matrices(router: Router, points: list[list[float]]) -> tuple[IntMatrix, IntMatrix]:
+    matrix = router.travel_matrix(points)
+    durations = np.where(
+        np.isfinite(matrix.durations_s), np.rint(matrix.durations_s), UNREACHABLE_S
+    )
+    distances = np.where(np.isfinite(matrix.distances_m), np.rint(matrix.distances_m), 0)
+    return durations.astype(np.int64), distances.astype(np.int64)
+
+
+def _clock(seconds: int | float) -> str:
+    minutes = round(seconds / 60)
+    return f"{(minutes // 60) % 24:02d}:{minutes % 60:02d}"
+
+
+def _meal_inputs(
+    request: MealRoundRequest, locations: Locations, extra: Sequence[DeliveryIn] = ()
+) -> tuple[list[Delivery], list[MealVehicle]]:
+    deliveries = [
+        Delivery(
+            id=d.id,
+            node=locations.add(d.location),
+            window=(minutes_of(d.window_start) * 60, minutes_of(d.window_end) * 60),
+            service=int(d.service_minutes * 60),
+            boxes=d.boxes,
+            preferred_vehicle=d.preferred_vehicle,
+        )
+        for d in (*request.deliveries, *extra)
+    ]
+    vehicles = [
+        MealVehicle(
+            id=v.id,
+            capacity=int(v.capacity),
+            shift=(minutes_of(v.shift_start) * 60, minutes_of(v.shift_end) * 60),
+            start_node=locations.add(v.start) if v.start else 0,
+            end_node=locations.add(v.end) if v.end else 0,
+        )
+        for v in request.vehicles
+    ]
+    return deliveries, vehicles
+
+
+def _geometry(router: Router, points: list[list[float]]) -> dict[str, Any] | None:
+    if len(points) < 2:
+        return None
+    try:
+        return router.route(points)
+    except ValueError:  # an unreachable leg: the plan stands, its drawing does not
+        return None
+
+
+def _meal_plan_out(
+    router: Router,
+    request: MealRoundRequest,
+    plan: MealPlan,
+    locations: Locations,
+    round_id: str,
+    extra: Sequence[DeliveryIn] = (),
+) -> RoundPlan:
+    by_id = {d.id: d for d in (*request.deliveries, *extra)}
+    vehicles = {v.id: v for v in request.vehicles}
+    out: list[VehicleRoundOut] = []
+    for vehicle_round in plan.rounds:
+        vehicle = vehicles[vehicle_round.vehicle_id]
+        done_stops = [
+            StopOut(
+                id=d, location=by_id[d].location, arrival="--:--", service_start="--:--",
+                recipient_name=by_id[d].recipient_name, address=by_id[d].address, done=True,
+            )
+            for d in vehicle_round.done
+        ]  # fmt: skip
+        stops = done_stops + [
+            StopOut(
+                id=s.delivery_id,
+                location=by_id[s.delivery_id].location,
+                arrival=_clock(s.arrival),
+                service_start=_clock(s.service_start),
+                on_board_minutes=round(s.on_board_since_departure / 60, 1),
+                recipient_name=by_id[s.delivery_id].recipient_name,
+                address=by_id[s.delivery_id].address,
+            )
+            for s in vehicle_round.stops
+        ]
+        start = list(vehicle.start or request.kitchen)
+        end = list(vehicle.end or request.kitchen)
+        path = [start] + [list(s.location) for s in stops if not s.done] + [end]
+        out.append(
+            VehicleRoundOut(
+                vehicle_id=vehicle.id,
+                driver=vehicle.driver,
+                departure=_clock(vehicle_round.departure),
+                return_time=_clock(vehicle_round.return_time),
+                stops=stops,
+                km=round(vehicle_round.km, 2),
+                driving_minutes=round(vehicle_round.driving_minutes, 1),
+                working_minutes=round(vehicle_round.working_minutes, 1),
+                co2_kg=round(vehicle_round.km * CO2_KG_PER_KM_VAN, 2),
+                geometry=_geometry(router, path),
+            )
+        )
+    return RoundPlan(
+        round_id=round_id,
+        kind="meals",
+        date=request.date,
+        vehicles=out,
+        unserved=[
+            UnservedOut(id=u.delivery_id, reason=u.reason, detail=u.detail) for u in plan.unserved
+        ],
+        feasible=plan.feasible,
+        engine=plan.engine,
+        solve_seconds=round(plan.seconds, 2),
+    )
+
+
+def plan_meals_job(version: str, request_json: dict[str, Any], round_id: str) -> dict[str, Any]:
+    router = matrix_pool.worker_router(version)
+    request = MealRoundRequest.model_validate(request_json)
+    locations = Locations(request.kitchen)
+    deliveries, vehicles = _meal_inputs(request, locations)
+    duration, distance = _matrices(router, locations.points)
+    settings = MealSettings(
+        max_ride=int(request.max_ride_minutes * 60) if request.max_ride_minutes else None,
+        time_limit=request.time_limit_s,
+    )
+    plan = plan_meal_round(deliveries, vehicles, duration, distance, settings)
+    return _meal_plan_out(router, request, plan, locations, round_id).model_dump(mode="json")
+
+
+def replan_meals_job(
+    version: str,
+    request_json: dict[str, Any],
+    previous_json: dict[str, Any],
+    replan_json: dict[str, Any],
+) -> dict[str, Any]:
+    """Re-plan one vehicle's round from where it is; the other vehicles keep theirs."""
+    router = matrix_pool.worker_router(version)
+    request = MealRoundRequest.model_validate(request_json)
+    previous = RoundPlan.model_validate(previous_json)
+    change = ReplanRequest.model_validate(replan_json)
+    own = next(v for v in previous.vehicles if v.vehicle_id == change.vehicle_id)
+    order = [s.id for s in own.stops]
+    vehicle_request = request.model_copy(
+        update={
+            "vehicles": [v for v in request.vehicles if v.id == change.vehicle_id],
+            "deliveries": [d for d in request.deliveries if d.id in set(order)],
+        }
+    )
+    locations = Locations(request.kitchen)
+    deliveries, vehicles = _meal_inputs(vehicle_request, locations, change.added)
+    position = locations.add(change.position)
+    duration, distance = _matrices(router, locations.points)
+    done = [d for d in order if d in set(change.done)]
+    departed = minutes_of(own.departure) * 60
+    progress = VehicleProgress(
+        done=len(done),
+        position=position,
+        now=minutes_of(change.now) * 60,
+        departed_at=departed,
+        delay=int(change.delay_minutes * 60),
+    )
+    # The previous order with the done stops first, as the driver actually served them.
+    previous_order = done + [d for d in order if d not in set(done)]
+    added = deliveries[len(vehicle_request.deliveries) :]
+    plan, changed = replan_meal_round(
+        deliveries[: len(vehicle_request.deliveries)],
+        vehicles,
+        [previous_order],
+        [progress],
+        duration,
+        distance,
+        added=added,
+        cancelled=change.cancelled,
+    )
+    rebuilt = _meal_plan_out(
+        router, vehicle_request, plan, locations, previous.round_id, change.added
+    )
+    others = [v for v in previous.vehicles if v.vehicle_id != change.vehicle_id]
+    return previous.model_copy(
+        update={
+            "version": previous.version + 1,
+            "vehicles": sorted([*others, *rebuilt.vehicles], key=lambda v: v.vehicle_id),
+            "unserved": [u for u in previous.unserved] + rebuilt.unserved,
+            "feasible": rebuilt.feasible,
+            "engine": rebuilt.engine,
+            "solve_seconds": rebuilt.solve_seconds,
+            "changed": list(changed),
+        }
+    ).model_dump(mode="json")

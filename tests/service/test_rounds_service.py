@@ -1,0 +1,140 @@
+"""Meal rounds planned and re-planned by the routing service on the real Kempen road graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
+
+from contracts.rounds import minutes_of
+from services.common.dead_letter import event_handler
+from services.routing.service import RoutingService
+
+pytestmark = pytest.mark.service
+
+KITCHEN = [51.2667, 4.7125]  # Zoersel
+FOUR_STOPS = [  # a 4-stop meal round around Zoersel, Malle and Pulle
+    {"id": "d1", "location": [51.2983, 4.7331], "window_start": "11:00", "window_end": "12:30",
+     "boxes": 2, "recipient_name": "Mme Peeters"},
+    {"id": "d2", "location": [51.2260, 4.7720], "window_start": "11:00", "window_end": "12:30"},
+    {"id": "d3", "location": [51.2480, 4.8420], "window_start": "11:30", "window_end": "12:30"},
+    {"id": "d4", "location": [51.2860, 4.8020], "window_start": "11:00", "window_end": "12:00"},
+]  # fmt: skip
+VAN = {"id": "van-1", "capacity": 10, "shift_start": "10:30", "shift_end": "14:00",
+       "driver": "driver-1"}  # fmt: skip
+
+planned: list[dict[str, Any]] = []
+
+
+class RoundWatcher:
+    name = "round_watcher"
+
+    @event_handler("routing", "round_planned")
+    def handle_round_planned(self, body: dict[str, Any]) -> None:
+        planned.append(body)
+
+
+@pytest.fixture
+def routing_config(service_config: dict[str, Any], kempen_drive_artefact: Path) -> dict[str, Any]:
+    return {**service_config, "ROUTING_GRAPH": str(kempen_drive_artefact)}
+
+
+def _request(deliveries: list[dict[str, Any]] = FOUR_STOPS, **extra: Any) -> dict[str, Any]:
+    return {
+        "date": "2026-11-24",
+        "kitchen": KITCHEN,
+        "deliveries": deliveries,
+        "vehicles": [VAN],
+        "time_limit_s": 2,
+        **extra,
+    }
+
+
+def test_a_four_stop_round_respects_windows_capacity_and_the_chain(
+    runner_factory: Any, routing_config: dict[str, Any], tenant: str
+) -> None:
+    planned.clear()
+    runner = runner_factory(routing_config, RoutingService, RoundWatcher)
+    runner.start()
+    watcher = next(c for c in runner.containers if c.service_name == "round_watcher")
+
+    with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
+        with entrypoint_waiter(watcher, "handle_round_planned", timeout=60):
+            plan = routing.plan_meal_round(tenant, _request())
+        driver_view = routing.rounds_of_day(tenant, "2026-11-24", "driver-1")
+
+    assert plan["feasible"] and plan["unserved"] == []
+    (van,) = plan["vehicles"]
+    assert sorted(s["id"] for s in van["stops"]) == ["d1", "d2", "d3", "d4"]
+    windows = {d["id"]: (d["window_start"], d["window_end"]) for d in FOUR_STOPS}
+    for stop in van["stops"]:
+        start, end = windows[stop["id"]]
+        assert minutes_of(start) <= minutes_of(stop["service_start"]) <= minutes_of(end)
+        assert stop["on_board_minutes"] <= 120
+    arrivals = [minutes_of(s["arrival"]) for s in van["stops"]]
+    assert arrivals == sorted(arrivals)
+    assert van["km"] > 5 and van["co2_kg"] > 0
+    assert van["geometry"]["geometry"]["type"] == "LineString"
+    assert planned[0]["payload"]["round_id"] == plan["round_id"]
+    assert driver_view[0]["vehicles"][0]["vehicle_id"] == "van-1"
+
+
+def test_impossible_deliveries_come_back_unserved_with_a_reason(
+    container_factory: Any, routing_config: dict[str, Any], tenant: str
+) -> None:
+    container = container_factory(RoutingService, routing_config)
+    container.start()
+    too_early = {**FOUR_STOPS[0], "id": "early", "window_start": "07:00", "window_end": "07:30"}
+    too_big = {**FOUR_STOPS[1], "id": "big", "boxes": 40}
+
+    with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
+        plan = routing.plan_meal_round(tenant, _request([*FOUR_STOPS[2:], too_early, too_big]))
+
+    reasons = {u["id"]: u["reason"] for u in plan["unserved"]}
+    assert reasons == {"early": "outside_every_window", "big": "capacity"}
+    served = {s["id"] for v in plan["vehicles"] for s in v["stops"]}
+    assert served == {"d3", "d4"}
+
+
+def test_replan_keeps_done_stops_and_adds_a_late_order(
+    container_factory: Any, routing_config: dict[str, Any], tenant: str
+) -> None:
+    container = container_factory(RoutingService, routing_config)
+    container.start()
+
+    with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
+        plan = routing.plan_meal_round(tenant, _request())
+        order = [s["id"] for s in plan["vehicles"][0]["stops"]]
+        first = plan["vehicles"][0]["stops"][0]
+        late_order = {"id": "late", "location": [51.2750, 4.7700], "window_start": "11:00",
+                      "window_end": "13:30"}  # fmt: skip
+        new = routing.replan_round(
+            tenant,
+            plan["round_id"],
+            {"vehicle_id": "van-1", "position": first["location"], "now": first["service_start"],
+             "done": [order[0]], "added": [late_order]},
+        )  # fmt: skip
+        stored = routing.get_round(tenant, plan["round_id"])
+
+    stops = new["vehicles"][0]["stops"]
+    assert stops[0]["id"] == order[0] and stops[0]["done"]
+    assert sorted(s["id"] for s in stops) == sorted([*order, "late"])
+    assert new["version"] == 2 and stored["version"] == 2
+
+
+def test_a_bad_request_names_what_is_wrong(
+    container_factory: Any, routing_config: dict[str, Any], tenant: str
+) -> None:
+    container = container_factory(RoutingService, routing_config)
+    container.start()
+    bad = _request([{**FOUR_STOPS[0], "window_start": "12:30", "window_end": "11:00"}])
+
+    with ServiceRpcProxy("routing", routing_config) as routing, pytest.raises(RemoteError) as err:
+        routing.plan_meal_round(tenant, bad)
+
+    assert err.value.exc_type == "InvalidMessage"
+    assert "window ends before it starts" in str(err.value)
