@@ -139,3 +139,48 @@ class RoundPlanned(Contract):
     version: int
     vehicles: list[str]
     unserved: list[str]
+
+
+WasteStream = Literal["ordures_menageres", "emballages", "verre", "papier", "biodechets"]
+
+
+class ContainerIn(Contract):
+    id: str = Field(min_length=1, max_length=64)
+    location: LatLon
+    volume_litres: float = Field(gt=0, le=50_000)
+    stream: WasteStream = "ordures_menageres"
+    density_kg_per_litre: float = Field(default=0.12, gt=0, le=2)
+    service_minutes: float = Field(default=1.5, ge=0, le=60)
+
+
+class FillReading(Contract):
+    """One measurement from a container's sensor. `reading_id` makes ingestion idempotent."""
+
+    reading_id: str = Field(min_length=1, max_length=128)
+    container_id: str = Field(min_length=1, max_length=64)
+    at: dt.datetime
+    level_pct: float = Field(ge=0, le=100, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _aware(self) -> FillReading:
+        if self.at.tzinfo is None:
+            raise ValueError("at must carry a time zone (e.g. 2026-11-23T08:00:00+01:00)")
+        return self
+
+
+class ReadingOutcome(Contract):
+    reading_id: str
+    status: Literal["recorded", "duplicate"]
+
+
+class WasteRoundRequest(Contract):
+    date: dt.date
+    collection_time: Clock = Field(pattern=CLOCK_PATTERN, description="when the forecast is for")
+    depot: LatLon
+    disposal_sites: list[LatLon] = Field(min_length=1, max_length=10)
+    trucks: list[VehicleIn] = Field(min_length=1, max_length=30)
+    stream: WasteStream = "ordures_menageres"
+    threshold_pct: float = Field(default=80, gt=0, le=100)
+    optional_from_pct: float = Field(default=50, ge=0, le=100)
+    capacity_unit: Literal["kg", "litres"] = "kg"
+    time_limit_s: float = Field(default=5, ge=1, le=120)

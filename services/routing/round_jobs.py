@@ -8,35 +8,46 @@ worker (DESIGN.md).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
 from contracts.rounds import (
+    ContainerIn,
     DeliveryIn,
+    FillReading,
     MealRoundRequest,
     ReplanRequest,
     RoundPlan,
     StopOut,
     UnservedOut,
     VehicleRoundOut,
+    WasteRoundRequest,
     minutes_of,
 )
 from services.routing import matrix_pool
 from services.routing.matrix import Router
 from services.routing.rounds import (
+    Container,
     Delivery,
     MealPlan,
     MealSettings,
     MealVehicle,
+    Reading,
+    Truck,
     VehicleProgress,
+    WasteSettings,
     plan_meal_round,
+    plan_waste_round,
     replan_meal_round,
 )
 
 IntMatrix = npt.NDArray[np.int64]
+PARIS = ZoneInfo("Europe/Paris")
 UNREACHABLE_S = 10 * 24 * 3600  # no road: far beyond any shift, so the solver never uses it
 # Emission factors (ADEME Base Carbone orders of magnitude): a diesel utility van for meals.
 CO2_KG_PER_KM_VAN = 0.25
@@ -244,4 +255,139 @@ def replan_meals_job(
             "solve_seconds": rebuilt.solve_seconds,
             "changed": list(changed),
         }
+    ).model_dump(mode="json")
+
+
+CO2_KG_PER_KM_TRUCK = 1.1  # a refuse-collection truck, order of magnitude
+
+
+def _day_seconds(moment: dt.datetime, day: dt.date) -> int:
+    """Seconds since the day's local midnight (negative for earlier days): the solver's clock."""
+    midnight = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
+    return int((moment - midnight).total_seconds())
+
+
+def plan_waste_job(
+    version: str,
+    request_json: dict[str, Any],
+    containers_json: list[dict[str, Any]],
+    readings_json: dict[str, list[dict[str, Any]]],
+    round_id: str,
+) -> dict[str, Any]:
+    router = matrix_pool.worker_router(version)
+    request = WasteRoundRequest.model_validate(request_json)
+    registry = [ContainerIn.model_validate(c) for c in containers_json]
+    locations = Locations(request.depot)
+    disposal_nodes = [locations.add(site) for site in request.disposal_sites]
+    containers = [
+        Container(
+            id=c.id,
+            node=locations.add(c.location),
+            volume_litres=c.volume_litres,
+            readings=tuple(
+                Reading(
+                    at=_day_seconds(FillReading.model_validate(r).at, request.date),
+                    level=float(r["level_pct"]) / 100,
+                )
+                for r in readings_json.get(c.id, [])
+            ),
+            density_kg_per_litre=c.density_kg_per_litre,
+            service=int(c.service_minutes * 60),
+        )
+        for c in registry
+    ]
+    trucks = [
+        Truck(
+            id=v.id,
+            capacity=v.capacity,
+            shift=(minutes_of(v.shift_start) * 60, minutes_of(v.shift_end) * 60),
+            depot_node=locations.add(v.start) if v.start else 0,
+        )
+        for v in request.trucks
+    ]
+    duration, distance = _matrices(router, locations.points)
+    settings = WasteSettings(
+        threshold=request.threshold_pct / 100,
+        optional_from=request.optional_from_pct / 100,
+        unit=request.capacity_unit,
+        time_limit=request.time_limit_s,
+    )
+    plan = plan_waste_round(
+        containers,
+        trucks,
+        disposal_nodes,
+        minutes_of(request.collection_time) * 60,
+        duration,
+        distance,
+        settings,
+    )
+    by_id = {c.id: c for c in registry}
+    drivers = {v.id: v.driver for v in request.trucks}
+    vehicles: list[VehicleRoundOut] = []
+    for truck_round in plan.rounds:
+        stops: list[StopOut] = []
+        for trip in truck_round.trips:
+            for collected in trip.collections:
+                container = by_id[collected.container_id]
+                stops.append(
+                    StopOut(
+                        id=container.id,
+                        location=container.location,
+                        arrival=_clock(collected.arrival),
+                        service_start=_clock(collected.arrival),
+                        kind="container",
+                        address=f"{container.stream}, {container.volume_litres:.0f} L",
+                    )
+                )
+            site = locations.points[trip.disposal_node]
+            stops.append(
+                StopOut(
+                    id=f"disposal-{trip.disposal_node}",
+                    location=(site[0], site[1]),
+                    arrival=_clock(trip.unload_start),
+                    service_start=_clock(trip.unload_start),
+                    kind="disposal",
+                    address=f"unload {trip.load:.0f} {request.capacity_unit}",
+                )
+            )
+        depot = list(request.depot)
+        path = [depot] + [list(s.location) for s in stops] + [depot]
+        vehicles.append(
+            VehicleRoundOut(
+                vehicle_id=truck_round.truck_id,
+                driver=drivers.get(truck_round.truck_id),
+                departure=_clock(truck_round.departure),
+                return_time=_clock(truck_round.return_time),
+                stops=stops,
+                km=round(truck_round.km, 2),
+                driving_minutes=round(truck_round.driving_minutes, 1),
+                working_minutes=round(truck_round.working_minutes, 1),
+                co2_kg=round(truck_round.km * CO2_KG_PER_KM_TRUCK, 2),
+                geometry=_geometry(router, path),
+            )
+        )
+    return RoundPlan(
+        round_id=round_id,
+        kind="waste",
+        date=request.date,
+        vehicles=vehicles,
+        unserved=[
+            UnservedOut(
+                id=f.container_id,
+                reason="no_truck_could_take_it",
+                detail=f"forecast {f.level:.0%} at collection time",
+            )
+            for f in plan.missed_mandatory
+        ],
+        skipped=[
+            {
+                "id": f.container_id,
+                "forecast_pct": round(f.level * 100, 1),
+                "rate_pct_per_day": round(f.rate_per_day * 100, 1),
+            }
+            for f in plan.skipped
+        ],
+        feasible=plan.feasible,
+        engine="ortools",
+        solve_seconds=0.0,
     ).model_dump(mode="json")

@@ -11,9 +11,18 @@ from nameko.timer import timer
 from pydantic import ValidationError
 
 from contracts.deliveries import DeliveryFailureReport
-from contracts.rounds import MealRoundRequest, ReplanRequest, RoundPlanned
+from contracts.rounds import (
+    ContainerIn,
+    FillReading,
+    MealRoundRequest,
+    ReadingOutcome,
+    ReplanRequest,
+    RoundPlanned,
+    WasteRoundRequest,
+)
 from contracts.routing import MatrixRequest, RouteRequest
 from services.common import outbox
+from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, NotFound
 from services.common.events import (
     InvalidMessage,
@@ -177,6 +186,59 @@ class RoutingService:
             if vehicles:
                 mine.append({**plan, "vehicles": vehicles})
         return mine
+
+    # -- waste ----------------------------------------------------------------------------------
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def register_containers(self, tenant: str, containers: list[dict[str, Any]]) -> dict[str, Any]:
+        validated = [_validated(ContainerIn, c).model_dump(mode="json") for c in containers]
+        return {"registered": self.store.containers.register(tenant, validated)}
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def record_reading(self, tenant: str, reading: dict[str, Any]) -> dict[str, Any]:
+        """A fill-level reading; the same reading id twice is recorded once."""
+        validated = _validated(FillReading, reading)
+        if not self.store.containers.exists(tenant, validated.container_id):
+            raise InvalidMessage(f"unknown container {validated.container_id!r}")
+        recorded = self.store.containers.record(
+            tenant, validated.model_dump(mode="json"), validated.at.timestamp()
+        )
+        return ReadingOutcome(
+            reading_id=validated.reading_id, status="recorded" if recorded else "duplicate"
+        ).model_dump(mode="json")
+
+    @event_handler("sensors", "fill_level_measured")
+    def handle_fill_level_measured(self, body: dict[str, Any]) -> None:
+        # Sensors' bridge publishes readings as events; a bad one is dead-lettered with why.
+        envelope, reading = open_message(body, FillReading)
+        self.record_reading(envelope.tenant, reading.model_dump(mode="json"))
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def plan_waste_round(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+        """Forecast every container of the stream, plan the trucks' trips; `round_planned`."""
+        validated = _validated(WasteRoundRequest, request).model_dump(mode="json")
+        containers = [
+            c for c in self.store.containers.all(tenant) if c["stream"] == validated["stream"]
+        ]
+        if not containers:
+            raise InvalidMessage(f"no {validated['stream']} container is registered")
+        readings = {c["id"]: self.store.containers.readings(tenant, c["id"]) for c in containers}
+        router, executor = self._road()
+        round_id = f"waste-{validated['date']}-{uuid.uuid4().hex[:8]}"
+        try:
+            plan = executor.submit(
+                round_jobs.plan_waste_job,
+                router.graph.version,
+                validated,
+                containers,
+                readings,
+                round_id,
+            ).result()
+        except PointError as error:
+            raise InvalidMessage(str(error)) from None
+        event = make_message(_planned(plan), tenant=tenant)
+        self.store.rounds.save_new(tenant, plan, validated, "round_planned", event)
+        self._relay()
+        return dict(plan)
 
     def _road(self) -> Any:
         try:

@@ -19,6 +19,7 @@ class RoutingStore:
         self.client = client
         self.settings = settings
         self.rounds = RoundsStore(client)
+        self.containers = ContainersStore(client)
 
     def _delivery_key(self, tenant: str, delivery_id: str) -> str:
         return f"{PREFIX}:{tenant}:delivery:{delivery_id}"
@@ -135,6 +136,45 @@ class RoundsStore:
             if found is not None:
                 plans.append(found[0])
         return plans
+
+
+class ContainersStore:
+    """Connected containers and their fill readings (idempotent on reading id)."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def _k(self, tenant: str, *parts: str) -> str:
+        return ":".join((PREFIX, tenant, *parts))
+
+    def register(self, tenant: str, containers: list[dict[str, Any]]) -> int:
+        with self.client.pipeline(transaction=True) as pipe:
+            for container in containers:
+                pipe.hset(self._k(tenant, "containers"), container["id"], json.dumps(container))
+            pipe.execute()
+        return len(containers)
+
+    def all(self, tenant: str) -> list[dict[str, Any]]:
+        return [json.loads(v) for v in self.client.hvals(self._k(tenant, "containers"))]
+
+    def exists(self, tenant: str, container_id: str) -> bool:
+        return bool(self.client.hexists(self._k(tenant, "containers"), container_id))
+
+    def record(self, tenant: str, reading: dict[str, Any], at_epoch: float) -> bool:
+        """Store a reading once; False if this reading id was already recorded."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._k(tenant, "reading-ids"), reading["reading_id"])
+            pipe.zadd(
+                self._k(tenant, "readings", reading["container_id"]),
+                {json.dumps(reading, sort_keys=True): at_epoch},
+            )
+            added, _ = pipe.execute()
+        # For a duplicate the ZADD rewrote the very same member: nothing changed.
+        return bool(added)
+
+    def readings(self, tenant: str, container_id: str, limit: int = 200) -> list[dict[str, Any]]:
+        raw = self.client.zrange(self._k(tenant, "readings", container_id), -limit, -1)
+        return [json.loads(item) for item in raw]
 
 
 def failure_event(report: DeliveryFailureReport) -> DeliveryFailed:

@@ -138,3 +138,54 @@ def test_a_bad_request_names_what_is_wrong(
 
     assert err.value.exc_type == "InvalidMessage"
     assert "window ends before it starts" in str(err.value)
+
+
+CONTAINERS = [  # four connected containers around Zoersel and Malle
+    {"id": "c-full", "location": [51.2983, 4.7331], "volume_litres": 3000},
+    {"id": "c-half", "location": [51.2260, 4.7720], "volume_litres": 3000},
+    {"id": "c-empty", "location": [51.2480, 4.8420], "volume_litres": 3000},
+    {"id": "c-rising", "location": [51.2860, 4.8020], "volume_litres": 3000},
+]
+LEVELS = {  # % on the three days before the collection day (24 November)
+    "c-full": (60, 75, 90),
+    "c-half": (40, 50, 60),
+    "c-empty": (5, 8, 10),
+    "c-rising": (50, 65, 78),
+}
+
+
+def test_waste_round_visits_what_will_overflow_and_skips_the_rest(
+    container_factory: Any, routing_config: dict[str, Any], tenant: str
+) -> None:
+    container = container_factory(RoutingService, routing_config)
+    container.start()
+    truck = {"id": "truck-1", "capacity": 5000, "shift_start": "06:00", "shift_end": "13:00"}
+
+    with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
+        routing.register_containers(tenant, CONTAINERS)
+        for cid, levels in LEVELS.items():
+            for day, level in zip((21, 22, 23), levels, strict=True):
+                reading = {"reading_id": f"{cid}-{day}", "container_id": cid,
+                           "at": f"2026-11-{day}T08:00:00+01:00", "level_pct": level}  # fmt: skip
+                assert routing.record_reading(tenant, reading)["status"] == "recorded"
+        again = routing.record_reading(tenant, {**reading})
+        with pytest.raises(RemoteError) as unknown:
+            routing.record_reading(tenant, {**reading, "reading_id": "x", "container_id": "nope"})
+        with pytest.raises(RemoteError) as overfull:
+            routing.record_reading(tenant, {**reading, "reading_id": "y", "level_pct": 140})
+        plan = routing.plan_waste_round(
+            tenant,
+            {"date": "2026-11-24", "collection_time": "08:00", "depot": KITCHEN,
+             "disposal_sites": [[51.2500, 4.7000]], "trucks": [truck], "time_limit_s": 2},
+        )  # fmt: skip
+
+    assert again["status"] == "duplicate"
+    assert "unknown container 'nope'" in str(unknown.value)
+    assert "level_pct" in str(overfull.value)
+    visited = {s["id"] for v in plan["vehicles"] for s in v["stops"] if s["kind"] == "container"}
+    skipped = {s["id"] for s in plan["skipped"]}
+    assert {"c-full", "c-rising"} <= visited  # forecast over 80 % tomorrow morning: mandatory
+    assert "c-empty" in skipped and "c-empty" not in visited
+    assert plan["unserved"] == []
+    stops = plan["vehicles"][0]["stops"]
+    assert stops[-1]["kind"] == "disposal"  # the truck unloads before going home
