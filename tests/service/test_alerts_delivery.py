@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from services.alerts.service import AlertsService
 from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
+from tests.twilio_openapi import load_spec, problems_with
 
 pytestmark = pytest.mark.service
 
@@ -181,3 +183,21 @@ def test_a_forged_webhook_is_refused(container_factory: Any, alerts_config: dict
     with ServiceRpcProxy("alerts", alerts_config) as alerts, pytest.raises(RemoteError) as err:
         alerts.twilio_webhook("inbound", url, params, forged)
     assert err.value.exc_type == "Forbidden"
+
+
+def test_every_request_the_alerts_service_sends_is_one_twilio_accepts(
+    container_factory: Any, alerts_config: dict[str, Any], sandbox: SandboxProcess, tenant: str,
+    shared_data: Path,
+) -> None:  # fmt: skip
+    container = container_factory(AlertsService, alerts_config)
+    container.start()
+    with ServiceRpcProxy("alerts", alerts_config) as alerts:
+        _import(alerts, tenant)
+        draft = alerts.create_campaign(tenant, _request("Crue : montez à l'étage."), "maire", None)
+        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
+        _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+
+    recorded = sandbox.get("/sandbox/requests")
+    kinds = {(r["method"], r["path"].rsplit("/", 1)[-1]) for r in recorded}
+    assert {("POST", "Messages.json"), ("POST", "Calls.json")} <= kinds
+    assert problems_with(recorded, load_spec(shared_data)) == []
