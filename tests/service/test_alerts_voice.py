@@ -1,0 +1,115 @@
+"""Vulnerable people are called; without a confirmation they are called again, then listed for
+a human. Status callbacks and keypresses arrive signed, as the gateway forwards them."""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+from twilio.request_validator import RequestValidator
+
+from services.alerts.service import AlertsService
+from tests.sandbox_process import AUTH_TOKEN, SandboxProcess, free_port
+
+pytestmark = pytest.mark.service
+
+BASE = "https://bocage.example"
+SENIORS = """nom;prénom;téléphone;commune;vulnérable;date consentement
+Deboudt;Marie;03 28 00 00 03;Bailleul;oui;01/02/2025
+Verhaeghe;Louis;03 28 00 00 07;Bailleul;oui;01/02/2025
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxProcess]:
+    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def voice_config(service_config: dict[str, Any], sandbox: SandboxProcess) -> dict[str, Any]:
+    sandbox.reset()
+    return {
+        **service_config,
+        "TWILIO_BASE_URL": sandbox.base_url,
+        "ALERTS_PUBLIC_BASE_URL": BASE,
+        "ALERTS_MAX_CALLS": 2,
+        "ALERTS_RECALL_AFTER_S": 0,
+    }
+
+
+def _wait(what: str, probe: Callable[[], Any], timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _signed(alerts: Any, kind: str, query: dict[str, Any], params: dict[str, str]) -> Any:
+    url = f"{BASE}/webhooks/twilio/{kind}?{urlencode(query)}"
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
+    return alerts.twilio_webhook(kind, url, params, signature)
+
+
+def _state(alerts: Any, tenant: str, campaign_id: str, phone: str) -> dict[str, str]:
+    report = alerts.campaign_report(tenant, campaign_id, None).splitlines()
+    header = report[0].split(",")
+    for line in report[1:]:
+        row = dict(zip(header, line.split(","), strict=False))
+        if row["phone"] == phone:
+            return row
+    return {}
+
+
+def test_unconfirmed_call_is_made_again_then_listed_for_a_human_and_a_keypress_confirms(
+    container_factory: Any, voice_config: dict[str, Any], sandbox: SandboxProcess, tenant: str
+) -> None:
+    container = container_factory(AlertsService, voice_config)
+    container.start()
+    marie, louis = "+33328000003", "+33328000007"
+    with ServiceRpcProxy("alerts", voice_config) as alerts:
+        encoded = base64.b64encode(SENIORS.encode()).decode()
+        alerts.import_contacts(tenant, encoded, {"59043": "Bailleul"}, "mairie")
+        request = {"title": "Crue", "message": "Crue de la Lys.", "severity": "emergency",
+                   "target": {"communes": ["59043"]}, "channels": ["sms", "voice"]}  # fmt: skip
+        campaign_id = alerts.create_campaign(tenant, request, "maire", None)["campaign_id"]
+        alerts.send_campaign(tenant, campaign_id, "maire", None)
+
+        def both_called() -> list[dict[str, str]] | None:
+            rows = [_state(alerts, tenant, campaign_id, p) for p in (marie, louis)]
+            return rows if all(r.get("status") == "accepted" for r in rows) else None
+
+        first_calls = _wait("both calls", both_called)
+        ids = {"tenant": tenant, "campaign": campaign_id, "message": 1}
+        key = {row["phone"]: f"{row['contact_id']}:{row['phone']}:voice" for row in first_calls}
+
+        # Louis presses 1 during the call: confirmed; the call then completes.
+        confirmed = _signed(alerts, "gather", {**ids, "key": key[louis]}, {"Digits": "1"})
+        _signed(alerts, "status", {**ids, "key": key[louis]}, {"CallStatus": "completed"})
+        # Marie's call completes without a keypress: she is called again...
+        _signed(alerts, "status", {**ids, "key": key[marie]}, {"CallStatus": "completed"})
+        _wait("the second call to Marie", lambda: len(sandbox.phone(marie)["calls"]) == 2)
+        _wait(
+            "the recall to be accepted",
+            lambda: _state(alerts, tenant, campaign_id, marie)["status"] == "accepted",
+        )
+        # ...and, still without a keypress after the last call, listed for a human.
+        _signed(alerts, "status", {**ids, "key": key[marie]}, {"CallStatus": "no-answer"})
+        marie_final = _state(alerts, tenant, campaign_id, marie)
+        louis_final = _state(alerts, tenant, campaign_id, louis)
+
+    assert "Merci" in confirmed["twiml"]
+    assert louis_final["confirmed"] == "yes" and louis_final["status"] == "completed"
+    assert len(sandbox.phone(louis)["calls"]) == 1
+    assert marie_final["status"] == "needs_human" and marie_final["calls"] == "2"
+    said = " ".join(sandbox.phone(marie)["calls"][0]["said"])
+    assert "Crue de la Lys." in said and "Appuyez sur 1" in said
