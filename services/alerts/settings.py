@@ -6,14 +6,12 @@ the environment; nothing here has a real credential as a default.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from services.common.events import describe_validation_error
-from services.common.settings import SettingsError
+from services.common.settings import load_model
 
 
 class AlertsSettings(BaseModel):
@@ -36,19 +34,10 @@ class AlertsSettings(BaseModel):
 def load_alerts_settings(
     config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> AlertsSettings:
-    environ = os.environ if environ is None else environ
-    raw: dict[str, Any] = {}
-    for field in AlertsSettings.model_fields.values():
-        name = field.alias or ""
-        if config is not None and config.get(name) not in (None, ""):
-            raw[name] = config[name]
-        elif environ.get(name):
-            raw[name] = environ[name]
-    try:
-        return AlertsSettings.model_validate(raw)
-    except ValidationError as error:
-        raise SettingsError(
-            f"invalid alerts configuration: {describe_validation_error(error)} "
-            "(set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; `bocage up` starts the sandbox "
-            "and sets them when no real credentials are given)"
-        ) from None
+    return load_model(
+        AlertsSettings,
+        config,
+        environ,
+        hint=" (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN; `bocage up` starts the sandbox "
+        "and sets them when no real credentials are given)",
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -52,22 +52,35 @@ def _check_url(value: str, schemes: tuple[str, ...]) -> str:
     return value
 
 
-def load_settings(
-    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
-) -> Settings:
-    """Settings from the nameko config, falling back to the environment, then to defaults."""
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def load_model(
+    model: type[SettingsT],
+    config: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+    hint: str = "",
+) -> SettingsT:
+    """A settings model from the nameko config, falling back to the environment, then to
+    the model's defaults; a bad value raises SettingsError naming it."""
     environ = os.environ if environ is None else environ
-    names = [field.alias for field in Settings.model_fields.values() if field.alias]
     raw: dict[str, Any] = {}
-    for name in names:
+    for field in model.model_fields.values():
+        name = field.alias or ""
         if config is not None and config.get(name) not in (None, ""):
             raw[name] = config[name]
         elif environ.get(name):
             raw[name] = environ[name]
     try:
-        return Settings.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in issue['loc'])}: {issue['msg']}" for issue in error.errors()
         )
-        raise SettingsError(f"invalid configuration: {problems}") from None
+        raise SettingsError(f"invalid configuration: {problems}{hint}") from None
+
+
+def load_settings(
+    config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    return load_model(Settings, config, environ)

@@ -23,17 +23,23 @@ from services.gateway.health import HealthChecker
 from services.gateway.roles import record_roles
 from services.gateway.routers import (
     auth,
+    campaigns,
+    contacts,
     deliveries,
+    driver_pages,
     escalations,
     health,
+    rounds,
     routing,
     tenant,
     users,
+    webhooks,
 )
 from services.gateway.rpc import RpcPool, ServiceFailed, ServiceUnavailable
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import Gateway
 from services.gateway.users import CommuneRuleBroken, DuplicateUser, UnknownUser, UserStore
+from services.gateway.web import pages
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable, no spaces; fits the envelope
@@ -76,7 +82,21 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
-    for module in (health, auth, users, tenant, deliveries, escalations, routing):
+    for module in (
+        health,
+        auth,
+        users,
+        tenant,
+        deliveries,
+        escalations,
+        routing,
+        contacts,
+        campaigns,
+        webhooks,
+        pages,
+        rounds,
+        driver_pages,
+    ):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself
     _add_request_id(app)

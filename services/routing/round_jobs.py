@@ -39,7 +39,9 @@ from services.routing.rounds import (
     MealVehicle,
     Reading,
     Truck,
+    TruckRound,
     VehicleProgress,
+    VehicleRound,
     WasteSettings,
     plan_meal_round,
     plan_waste_round,
@@ -119,6 +121,30 @@ def _geometry(router: Router, points: list[list[float]]) -> dict[str, Any] | Non
         return None
 
 
+def _vehicle_out(
+    router: Router,
+    solved: VehicleRound | TruckRound,
+    vehicle_id: str,
+    driver: str | None,
+    stops: list[StopOut],
+    path: list[list[float]],
+    co2_kg_per_km: float,
+) -> VehicleRoundOut:
+    """One vehicle's round as a driver reads it, with its road drawn on our own graph."""
+    return VehicleRoundOut(
+        vehicle_id=vehicle_id,
+        driver=driver,
+        departure=_clock(solved.departure),
+        return_time=_clock(solved.return_time),
+        stops=stops,
+        km=round(solved.km, 2),
+        driving_minutes=round(solved.driving_minutes, 1),
+        working_minutes=round(solved.working_minutes, 1),
+        co2_kg=round(solved.km * co2_kg_per_km, 2),
+        geometry=_geometry(router, path),
+    )
+
+
 def _meal_plan_out(
     router: Router,
     request: MealRoundRequest,
@@ -155,17 +181,8 @@ def _meal_plan_out(
         end = list(vehicle.end or request.kitchen)
         path = [start] + [list(s.location) for s in stops if not s.done] + [end]
         out.append(
-            VehicleRoundOut(
-                vehicle_id=vehicle.id,
-                driver=vehicle.driver,
-                departure=_clock(vehicle_round.departure),
-                return_time=_clock(vehicle_round.return_time),
-                stops=stops,
-                km=round(vehicle_round.km, 2),
-                driving_minutes=round(vehicle_round.driving_minutes, 1),
-                working_minutes=round(vehicle_round.working_minutes, 1),
-                co2_kg=round(vehicle_round.km * CO2_KG_PER_KM_VAN, 2),
-                geometry=_geometry(router, path),
+            _vehicle_out(
+                router, vehicle_round, vehicle.id, vehicle.driver, stops, path, CO2_KG_PER_KM_VAN
             )
         )
     return RoundPlan(
@@ -353,17 +370,14 @@ def plan_waste_job(
         depot = list(request.depot)
         path = [depot] + [list(s.location) for s in stops] + [depot]
         vehicles.append(
-            VehicleRoundOut(
-                vehicle_id=truck_round.truck_id,
-                driver=drivers.get(truck_round.truck_id),
-                departure=_clock(truck_round.departure),
-                return_time=_clock(truck_round.return_time),
-                stops=stops,
-                km=round(truck_round.km, 2),
-                driving_minutes=round(truck_round.driving_minutes, 1),
-                working_minutes=round(truck_round.working_minutes, 1),
-                co2_kg=round(truck_round.km * CO2_KG_PER_KM_TRUCK, 2),
-                geometry=_geometry(router, path),
+            _vehicle_out(
+                router,
+                truck_round,
+                truck_round.truck_id,
+                drivers.get(truck_round.truck_id),
+                stops,
+                path,
+                CO2_KG_PER_KM_TRUCK,
             )
         )
     return RoundPlan(

@@ -130,10 +130,7 @@ class RoutingService:
             ).result()
         except PointError as error:
             raise InvalidMessage(str(error)) from None
-        event = make_message(_planned(plan), tenant=tenant)
-        self.store.rounds.save_new(tenant, plan, validated, "round_planned", event)
-        self._relay()
-        return dict(plan)
+        return self._keep_new_plan(tenant, plan, validated)
 
     @rpc(expected_exceptions=ROUND_ERRORS)
     def replan_round(self, tenant: str, round_id: str, change: dict[str, Any]) -> dict[str, Any]:
@@ -235,8 +232,14 @@ class RoutingService:
             ).result()
         except PointError as error:
             raise InvalidMessage(str(error)) from None
+        return self._keep_new_plan(tenant, plan, validated)
+
+    def _keep_new_plan(
+        self, tenant: str, plan: dict[str, Any], request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Store the plan with its `round_planned` event (one transaction), then relay it."""
         event = make_message(_planned(plan), tenant=tenant)
-        self.store.rounds.save_new(tenant, plan, validated, "round_planned", event)
+        self.store.rounds.save_new(tenant, plan, request, "round_planned", event)
         self._relay()
         return dict(plan)
 

@@ -7,7 +7,6 @@ XML bulletin (NXFR33 LFPW). The national aggregate domain "FRA" concerns no comm
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -15,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.feeds import DepartmentVigilance, Level
-from services.alerts.feeds.errors import FeedError
+from services.alerts.feeds.errors import FeedError, json_object
 from services.alerts.feeds.phenomena import METEOFRANCE_PHENOMENA, as_level
 from services.alerts.feeds.xmlsafe import parse_xml
 
@@ -110,14 +109,7 @@ def parse_legacy_vigilance(document: bytes | str) -> list[DepartmentVigilance]:
 
 
 def _json(data: Mapping[str, Any] | bytes | str) -> Mapping[str, Any]:
-    if isinstance(data, bytes | str):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise FeedError(f"not JSON: {exc}") from exc
-    if not isinstance(data, Mapping):
-        raise FeedError("the vigilance map is not a JSON object")
-    return data
+    return json_object(data, "vigilance map")
 
 
 def _field(mapping: Any, key: str, where: str) -> Any:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from contracts.feeds import ReachGeometry, VigicruesReach
-from services.alerts.feeds.errors import FeedError
+from services.alerts.feeds.errors import FeedError, json_object
 from services.alerts.feeds.phenomena import as_level
 
 # The level property changed name between Vigicrues layer versions; the current one comes first.
@@ -52,14 +51,7 @@ def parse_infovigicru(data: Mapping[str, Any] | bytes | str) -> list[VigicruesRe
 
 
 def _json(data: Mapping[str, Any] | bytes | str) -> Mapping[str, Any]:
-    if isinstance(data, bytes | str):
-        try:
-            data = json.loads(data)
-        except ValueError as exc:
-            raise FeedError(f"not JSON: {exc}") from exc
-    if not isinstance(data, Mapping):
-        raise FeedError("the InfoVigiCru document is not a JSON object")
-    return data
+    return json_object(data, "InfoVigiCru document")
 
 
 def _published(value: Any) -> datetime | None:
