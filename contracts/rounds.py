@@ -126,6 +126,9 @@ class ReplanRequest(Contract):
     done: list[str] = Field(default=[], description="stops done, in order")
     added: list[DeliveryIn] = []
     cancelled: list[str] = []
+    urgent_containers: list[str] = Field(
+        default=[], description="waste: registered containers to add (an overflow report)"
+    )
     delay_minutes: float = Field(default=0, ge=0, le=600)
     time_limit_s: float = Field(default=3, ge=1, le=60)
 

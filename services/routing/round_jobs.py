@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -42,10 +43,12 @@ from services.routing.rounds import (
     TruckRound,
     VehicleProgress,
     VehicleRound,
+    WastePlan,
     WasteSettings,
     plan_meal_round,
     plan_waste_round,
     replan_meal_round,
+    replan_waste_round,
 )
 
 IntMatrix = npt.NDArray[np.int64]
@@ -284,17 +287,21 @@ def _day_seconds(moment: dt.datetime, day: dt.date) -> int:
     return int((moment - midnight).total_seconds())
 
 
-def plan_waste_job(
-    version: str,
-    request_json: dict[str, Any],
+@dataclass(frozen=True)
+class WasteInputs:
+    registry: list[ContainerIn]
+    containers: list[Container]
+    trucks: list[Truck]
+    disposal_nodes: list[int]
+
+
+def _waste_inputs(
+    request: WasteRoundRequest,
     containers_json: list[dict[str, Any]],
     readings_json: dict[str, list[dict[str, Any]]],
-    round_id: str,
-) -> dict[str, Any]:
-    router = matrix_pool.worker_router(version)
-    request = WasteRoundRequest.model_validate(request_json)
+    locations: Locations,
+) -> WasteInputs:
     registry = [ContainerIn.model_validate(c) for c in containers_json]
-    locations = Locations(request.depot)
     disposal_nodes = [locations.add(site) for site in request.disposal_sites]
     containers = [
         Container(
@@ -322,27 +329,65 @@ def plan_waste_job(
         )
         for v in request.trucks
     ]
+    return WasteInputs(registry, containers, trucks, disposal_nodes)
+
+
+def plan_waste_job(
+    version: str,
+    request_json: dict[str, Any],
+    containers_json: list[dict[str, Any]],
+    readings_json: dict[str, list[dict[str, Any]]],
+    round_id: str,
+) -> dict[str, Any]:
+    router = matrix_pool.worker_router(version)
+    request = WasteRoundRequest.model_validate(request_json)
+    locations = Locations(request.depot)
+    inputs = _waste_inputs(request, containers_json, readings_json, locations)
     duration, distance = _matrices(router, locations.points)
-    settings = WasteSettings(
-        threshold=request.threshold_pct / 100,
-        optional_from=request.optional_from_pct / 100,
-        unit=request.capacity_unit,
-        time_limit=request.time_limit_s,
-    )
+    settings = _waste_settings(request)
     plan = plan_waste_round(
-        containers,
-        trucks,
-        disposal_nodes,
+        inputs.containers,
+        inputs.trucks,
+        inputs.disposal_nodes,
         minutes_of(request.collection_time) * 60,
         duration,
         distance,
         settings,
     )
+    return _waste_plan_out(router, request, plan, inputs.registry, locations, round_id).model_dump(
+        mode="json"
+    )
+
+
+def _waste_settings(request: WasteRoundRequest) -> WasteSettings:
+    return WasteSettings(
+        threshold=request.threshold_pct / 100,
+        optional_from=request.optional_from_pct / 100,
+        unit=request.capacity_unit,
+        time_limit=request.time_limit_s,
+    )
+
+
+def _waste_plan_out(
+    router: Router,
+    request: WasteRoundRequest,
+    plan: WastePlan,
+    registry: list[ContainerIn],
+    locations: Locations,
+    round_id: str,
+    done: Sequence[str] = (),
+) -> RoundPlan:
     by_id = {c.id: c for c in registry}
     drivers = {v.id: v.driver for v in request.trucks}
     vehicles: list[VehicleRoundOut] = []
     for truck_round in plan.rounds:
-        stops: list[StopOut] = []
+        stops: list[StopOut] = [
+            StopOut(
+                id=cid, location=by_id[cid].location, arrival="--:--", service_start="--:--",
+                kind="container", done=True,
+            )
+            for cid in done
+        ]  # fmt: skip
         for trip in truck_round.trips:
             for collected in trip.collections:
                 container = by_id[collected.container_id]
@@ -368,7 +413,7 @@ def plan_waste_job(
                 )
             )
         depot = list(request.depot)
-        path = [depot] + [list(s.location) for s in stops] + [depot]
+        path = [depot] + [list(s.location) for s in stops if not s.done] + [depot]
         vehicles.append(
             _vehicle_out(
                 router,
@@ -404,4 +449,69 @@ def plan_waste_job(
         feasible=plan.feasible,
         engine="ortools",
         solve_seconds=0.0,
+    )
+
+
+def replan_waste_job(
+    version: str,
+    request_json: dict[str, Any],
+    previous_json: dict[str, Any],
+    replan_json: dict[str, Any],
+    containers_json: list[dict[str, Any]],
+    readings_json: dict[str, list[dict[str, Any]]],
+) -> dict[str, Any]:
+    """Re-plan one truck from where it is: its remaining containers plus urgent ones."""
+    router = matrix_pool.worker_router(version)
+    request = WasteRoundRequest.model_validate(request_json)
+    previous = RoundPlan.model_validate(previous_json)
+    change = ReplanRequest.model_validate(replan_json)
+    own = next(v for v in previous.vehicles if v.vehicle_id == change.vehicle_id)
+    order = [s.id for s in own.stops if s.kind == "container"]
+    urgent_ids = [c for c in change.urgent_containers if c not in order]
+    wanted = set(order) | set(urgent_ids)
+    truck_request = request.model_copy(
+        update={"trucks": [t for t in request.trucks if t.id == change.vehicle_id]}
+    )
+    locations = Locations(request.depot)
+    inputs = _waste_inputs(
+        truck_request, [c for c in containers_json if c["id"] in wanted], readings_json, locations
+    )
+    position = locations.add(change.position)
+    duration, distance = _matrices(router, locations.points)
+    done = [c for c in order if c in set(change.done)]
+    regular = [c for c in inputs.containers if c.id not in set(urgent_ids)]
+    urgent = [c for c in inputs.containers if c.id in set(urgent_ids)]
+    plan, changed = replan_waste_round(
+        regular,
+        inputs.trucks,
+        inputs.disposal_nodes,
+        minutes_of(change.now) * 60,
+        [done + [c for c in order if c not in set(done)]],
+        [
+            VehicleProgress(
+                done=len(done),
+                position=position,
+                now=minutes_of(change.now) * 60,
+                departed_at=minutes_of(own.departure) * 60,
+                delay=int(change.delay_minutes * 60),
+            )
+        ],
+        duration,
+        distance,
+        urgent=urgent,
+        cancelled=change.cancelled,
+        settings=replace(_waste_settings(truck_request), time_limit=change.time_limit_s),
+    )
+    rebuilt = _waste_plan_out(
+        router, truck_request, plan, inputs.registry, locations, previous.round_id, done
+    )
+    others = [v for v in previous.vehicles if v.vehicle_id != change.vehicle_id]
+    return previous.model_copy(
+        update={
+            "version": previous.version + 1,
+            "vehicles": sorted([*others, *rebuilt.vehicles], key=lambda v: v.vehicle_id),
+            "unserved": rebuilt.unserved,
+            "feasible": rebuilt.feasible,
+            "changed": list(changed),
+        }
     ).model_dump(mode="json")

@@ -145,12 +145,28 @@ class RoutingService:
             raise InvalidMessage(f"vehicle {validated['vehicle_id']} has no round in {round_id}")
         router, executor = self._road()
         try:
-            new_plan = executor.submit(
-                round_jobs.replan_meals_job, router.graph.version, request, plan, validated
-            ).result()
+            if plan["kind"] == "waste":
+                containers = self.store.containers.all(tenant)
+                readings = {
+                    c["id"]: self.store.containers.readings(tenant, c["id"]) for c in containers
+                }
+                job = executor.submit(
+                    round_jobs.replan_waste_job,
+                    router.graph.version,
+                    request,
+                    plan,
+                    validated,
+                    containers,
+                    readings,
+                )
+            else:
+                job = executor.submit(
+                    round_jobs.replan_meals_job, router.graph.version, request, plan, validated
+                )
+            new_plan = job.result()
         except PointError as error:
             raise InvalidMessage(str(error)) from None
-        if validated["added"]:
+        if validated["added"] and plan["kind"] == "meals":
             request = {**request, "deliveries": request["deliveries"] + validated["added"]}
         event = make_message(_planned(new_plan), tenant=tenant)
         try:

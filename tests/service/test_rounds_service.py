@@ -189,3 +189,19 @@ def test_waste_round_visits_what_will_overflow_and_skips_the_rest(
     assert plan["unserved"] == []
     stops = plan["vehicles"][0]["stops"]
     assert stops[-1]["kind"] == "disposal"  # the truck unloads before going home
+
+    # Mid-round, a resident reports the half-full container overflowing: it becomes urgent.
+    first = next(s for s in stops if s["kind"] == "container")
+    with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
+        new = routing.replan_round(
+            tenant,
+            plan["round_id"],
+            {"vehicle_id": "truck-1", "position": first["location"], "now": "08:30",
+             "done": [first["id"]], "urgent_containers": ["c-half"]},
+        )  # fmt: skip
+    new_stops = new["vehicles"][0]["stops"]
+    assert new_stops[0]["id"] == first["id"] and new_stops[0]["done"]
+    new_visits = [s["id"] for s in new_stops if s["kind"] == "container"]
+    assert "c-half" in new_visits
+    assert set(visited) <= set(new_visits)
+    assert new_stops[-1]["kind"] == "disposal" and new["version"] == 2
