@@ -83,6 +83,8 @@ class StopOut(Contract):
     address: str = ""
     kind: Literal["delivery", "container", "disposal"] = "delivery"
     done: bool = False
+    window_start: Clock | None = None
+    window_end: Clock | None = None
 
 
 class VehicleRoundOut(Contract):

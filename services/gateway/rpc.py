@@ -69,51 +69,70 @@ class RpcPool:
         self._lock = threading.Lock()
         self._runners: set[ClusterRpcProxy] = set()
 
-    def call(self, service: str, method: str, *args: Any) -> Any:
-        """Call `service.method(*args)`; raise ServiceUnavailable or ServiceFailed."""
+    def call(self, service: str, method: str, *args: Any, timeout_s: float | None = None) -> Any:
+        """Call `service.method(*args)`; raise ServiceUnavailable or ServiceFailed.
+
+        `timeout_s` overrides the pool's timeout for this call only (a round solve runs for its
+        own time limit); such calls use a proxy of their own, kept per thread and per timeout.
+        """
+        timeout = self.timeout_s if timeout_s is None else timeout_s
         try:
-            future = self._executor.submit(self._call_in_worker, service, method, args)
+            future = self._executor.submit(self._call_in_worker, service, method, args, timeout)
         except RuntimeError:  # the pool is shut down: the app is stopping
             raise ServiceUnavailable(service, "the gateway is shutting down") from None
         try:
-            return future.result(timeout=self.timeout_s + _DEADLINE_GRACE_S)
+            return future.result(timeout=timeout + _DEADLINE_GRACE_S)
         except concurrent.futures.TimeoutError:
-            raise ServiceUnavailable(service, f"no answer within {self.timeout_s:g} s") from None
+            raise ServiceUnavailable(service, f"no answer within {timeout:g} s") from None
 
-    def _call_in_worker(self, service: str, method: str, args: tuple[Any, ...]) -> Any:
+    def _call_in_worker(
+        self, service: str, method: str, args: tuple[Any, ...], timeout: float
+    ) -> Any:
         try:
-            return getattr(self._cluster()[service], method)(*args)
+            return getattr(self._cluster(timeout)[service], method)(*args)
         except RemoteError as error:
             raise ServiceFailed(service, error.exc_type, str(error.value)) from None
         except RpcTimeout:
-            self._discard()
-            raise ServiceUnavailable(service, f"no answer within {self.timeout_s:g} s") from None
+            self._discard(timeout)
+            raise ServiceUnavailable(service, f"no answer within {timeout:g} s") from None
         except UnknownService:
             raise ServiceUnavailable(service, "no such service on the broker") from None
         except _BROKER_ERRORS as error:
-            self._discard()
+            self._discard(timeout)
             raise ServiceUnavailable(service, f"message broker unreachable ({error})") from None
 
-    def _cluster(self) -> Any:
-        cluster = getattr(self._local, "cluster", None)
-        if cluster is None:
-            runner = ClusterRpcProxy(self.config, timeout=self.timeout_s)
+    def _proxies(self) -> dict[float, tuple[ClusterRpcProxy, Any]]:
+        # This thread's started proxies by timeout: nameko sets the timeout per proxy.
+        proxies: dict[float, tuple[ClusterRpcProxy, Any]] | None = getattr(
+            self._local, "proxies", None
+        )
+        if proxies is None:
+            proxies = self._local.proxies = {}
+        return proxies
+
+    def _cluster(self, timeout: float) -> Any:
+        proxies = self._proxies()
+        if timeout not in proxies:
+            # At most one proxy besides the default per thread, so that callers choosing many
+            # different timeouts cannot pile up broker connections.
+            for other in [t for t in proxies if t != self.timeout_s]:
+                self._discard(other)
+            runner = ClusterRpcProxy(self.config, timeout=timeout)
             cluster = runner.start()
             with self._lock:
                 self._runners.add(runner)
-            self._local.runner, self._local.cluster = runner, cluster
-        return cluster
+            proxies[timeout] = (runner, cluster)
+        return proxies[timeout][1]
 
-    def _discard(self) -> None:
+    def _discard(self, timeout: float) -> None:
         # After a timeout or a broken connection, a late reply may still arrive on the old reply
         # queue: drop this thread's proxy (its exclusive queue goes with it); the next call starts
         # a fresh one.
-        runner = getattr(self._local, "runner", None)
-        self._local.runner = self._local.cluster = None
-        if runner is not None:
+        found = self._proxies().pop(timeout, None)
+        if found is not None:
             with self._lock:
-                self._runners.discard(runner)
-            _stop(runner)
+                self._runners.discard(found[0])
+            _stop(found[0])
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)

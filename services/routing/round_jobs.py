@@ -177,6 +177,8 @@ def _meal_plan_out(
                 on_board_minutes=round(s.on_board_since_departure / 60, 1),
                 recipient_name=by_id[s.delivery_id].recipient_name,
                 address=by_id[s.delivery_id].address,
+                window_start=by_id[s.delivery_id].window_start,
+                window_end=by_id[s.delivery_id].window_end,
             )
             for s in vehicle_round.stops
         ]
