@@ -127,6 +127,7 @@ RecipientStatus = Literal[
     "pending",
     "sending",
     "accepted",
+    "queued",
     "sent",
     "delivered",
     "undelivered",

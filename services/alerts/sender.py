@@ -86,7 +86,23 @@ class CampaignSender:
             started += len(keys)
             if not keys and self.store.outstanding(tenant, campaign_id, number) == 0:
                 self.store.deactivate(tenant, campaign_id, number)
+                self._maybe_sent(tenant, campaign)
         return started
+
+    def _maybe_sent(self, tenant: str, campaign: Campaign) -> None:
+        """A campaign whose every message has left is `sent` (receipts may still come)."""
+        if campaign.status != "sending":
+            return
+        cid = campaign.campaign_id
+        if any(self.store.outstanding(tenant, cid, m.number) for m in campaign.messages):
+            return
+        sent = self.store.change_campaign(tenant, cid, {"sending"}, status="sent")
+        if sent is not None and len(sent.messages) == len(campaign.messages):
+            self._campaigns[(tenant, cid)] = sent
+            self.store.audit(tenant, "system", "campaign_left", campaign=cid)
+        elif sent is not None:
+            # A follow-up was added meanwhile: it still has to leave.
+            self.store.change_campaign(tenant, cid, {"sent"}, status="sending")
 
     def _campaign(self, tenant: str, campaign_id: str, refresh: bool = False) -> Campaign | None:
         cached = self._campaigns.get((tenant, campaign_id))
@@ -169,11 +185,11 @@ class CampaignSender:
             # Every further request would fail the same way: stop, keep the rest queued.
             self.store.update_state(tenant, cid, number, key, {"status": "pending", "reopen": True})
             self.store.requeue(tenant, cid, number, key)
-            halted = campaign.model_copy(
-                update={"status": "halted", "halted_reason": decision.reason}
+            halted = self.store.change_campaign(
+                tenant, cid, {"sending", "sent"}, status="halted", halted_reason=decision.reason
             )
-            self.store.save_campaign(halted)
-            self._campaigns[(tenant, cid)] = halted
+            if halted is not None:
+                self._campaigns[(tenant, cid)] = halted
             self.store.audit(
                 tenant, "system", "campaign_halted", campaign=cid, reason=decision.reason
             )

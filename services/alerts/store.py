@@ -233,6 +233,35 @@ class AlertsStore:
             )
             pipe.execute()
 
+    def change_campaign(
+        self, tenant: str, campaign_id: str, expected: set[str], **changes: Any
+    ) -> Campaign | None:
+        """Change a few fields of the stored campaign if its status is one of `expected`.
+
+        Read and written under WATCH: the engine never clobbers a follow-up message or a
+        cancellation a person just saved with a copy it read earlier.
+        """
+        key = self._k(tenant, "campaign", campaign_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if raw is None:
+                        pipe.unwatch()
+                        return None
+                    current = Campaign.model_validate_json(raw)
+                    if current.status not in expected:
+                        pipe.unwatch()
+                        return None
+                    changed = current.model_copy(update=changes)
+                    pipe.multi()
+                    pipe.set(key, changed.model_dump_json())
+                    pipe.execute()
+                    return changed
+                except redis.WatchError:
+                    continue
+
     def campaign(self, tenant: str, campaign_id: str) -> Campaign | None:
         raw = self.client.get(self._k(tenant, "campaign", campaign_id))
         return Campaign.model_validate_json(raw) if raw else None

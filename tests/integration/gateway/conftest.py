@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ import httpx
 import pika
 import pytest
 import redis
+import uvicorn
 from fastapi.testclient import TestClient
 
 from contracts.gateway import TenantUpdate
@@ -114,19 +116,41 @@ def consumer_counts(amqp_uri: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
+def public_gateway_port() -> int:
+    """Where `live_gateway` listens: the provider's callbacks and inbound SMS are sent there."""
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def twilio_sandbox(
+    tmp_path_factory: pytest.TempPathFactory, public_gateway_port: int
+) -> Iterator[SandboxProcess]:
+    """The project's Twilio sandbox, forwarding inbound SMS to the live gateway's webhook."""
+    inbound = f"http://127.0.0.1:{public_gateway_port}/webhooks/twilio/inbound"
+    sandbox = SandboxProcess(free_port(), env={"SANDBOX_INBOUND_WEBHOOK": inbound})
+    sandbox.start(tmp_path_factory.mktemp("sandbox") / "sandbox.log")
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(scope="session")
 def services_amqp_uri(
     vhosts: Vhosts,
     redis_url: str,
     tmp_path_factory: pytest.TempPathFactory,
     kempen_drive_artefact: Path,
+    shared_data: Path,
+    twilio_sandbox: SandboxProcess,
+    public_gateway_port: int,
 ) -> Iterator[str]:
     """routing, alerts and carpool running with `nameko run` on their own vhost.
 
-    alerts needs a provider: the project's Twilio sandbox runs beside them.
+    alerts needs a provider: the project's Twilio sandbox runs beside them. Its status callbacks
+    go to `live_gateway`'s port (refused, and dropped by the sandbox, while none listens).
     """
     uri = vhosts.new()
     logs = tmp_path_factory.mktemp("services")
-    sandbox = SandboxProcess(free_port()).start(logs / "sandbox.log")
+    sandbox = twilio_sandbox
     log_path = logs / "nameko.log"
     nameko = Path(sys.executable).parent / "nameko"
     env = {
@@ -137,6 +161,8 @@ def services_amqp_uri(
         "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
         "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
         "TWILIO_BASE_URL": sandbox.base_url,
+        "ALERTS_PUBLIC_BASE_URL": f"http://127.0.0.1:{public_gateway_port}",
+        "ALERTS_CAP_SCHEMA": str(shared_data / "cap" / "CAP-v1.2.xsd"),
         "ROUTING_GRAPH": str(kempen_drive_artefact),
     }
     with log_path.open("wb") as log:
@@ -169,7 +195,6 @@ def services_amqp_uri(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        sandbox.stop()
 
 
 @pytest.fixture
@@ -210,6 +235,32 @@ def make_client(redis_url: str, tenant: str) -> Iterator[Callable[..., TestClien
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def live_gateway(
+    services_amqp_uri: str, redis_url: str, tenant: str, public_gateway_port: int
+) -> Iterator[str]:
+    """A real uvicorn serving this test's tenant on the port the provider calls back; its URL.
+
+    The sandbox signs the URL it POSTs to, and the gateway rebuilds it from its own base URL,
+    so both agree on `http://127.0.0.1:<port>`.
+    """
+    settings = GatewaySettings(amqp_uri=services_amqp_uri, redis_url=redis_url, tenant=tenant)
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=public_gateway_port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="live-gateway", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            pytest.fail(f"uvicorn did not start on port {public_gateway_port}")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{public_gateway_port}"
+    server.should_exit = True
+    thread.join(timeout=15)
 
 
 @pytest.fixture

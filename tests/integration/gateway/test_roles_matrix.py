@@ -23,8 +23,28 @@ from .conftest import login
 pytestmark = pytest.mark.integration
 
 # Public on purpose; everything else must declare its roles.
-PUBLIC = {("GET", "/health"), ("POST", "/auth/login")}
-SAMPLE_PATH_VALUES = {"username": "nobody-here", "delivery_id": "d-matrix-1"}
+# Public on purpose: health, login, the pages (they log in themselves) and Twilio's webhooks
+# (authenticated by their signature).
+PUBLIC = {
+    ("GET", "/health"),
+    ("POST", "/auth/login"),
+    ("POST", "/webhooks/twilio/status"),
+    ("POST", "/webhooks/twilio/gather"),
+    ("POST", "/webhooks/twilio/inbound"),
+    ("GET", "/console"),
+    ("GET", "/console/console.js"),
+    ("GET", "/console/console.css"),
+    ("GET", "/driver"),
+    ("GET", "/driver/driver.js"),
+    ("GET", "/driver/driver.css"),
+}
+SAMPLE_PATH_VALUES = {
+    "username": "nobody-here",
+    "delivery_id": "d-matrix-1",
+    "contact_id": "c-matrix-1",
+    "campaign_id": "cmp-matrix-1",
+    "round_id": "meals-nope",
+}
 
 
 def operations(client: TestClient) -> list[tuple[str, str, dict[str, Any]]]:

@@ -1,0 +1,133 @@
+"""Live campaign progress as Server-Sent Events, and the one route that takes a token in its URL.
+
+The stream polls the alerts service about once a second (one short RPC per poll, run off the
+event loop), sends a `progress` event only when something changed and a comment now and then so
+proxies keep the connection, and stops on client disconnect, at `done`, or after an hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
+
+from contracts.gateway_alerts import CampaignDetail, LiveProgress
+from contracts.users import Role
+from services.gateway.roles import CurrentUser, RoleGuard, bearer
+from services.gateway.rpc import ServiceFailed, ServiceUnavailable
+from services.gateway.state import Gateway, get_gateway
+
+POLL_S = 1.0
+KEEPALIVE_S = 15.0
+MAX_STREAM_S = 3600.0
+# After the engine has handed every message to the provider, receipts still come in; wait this
+# long for them before calling the campaign done anyway (the provider may never send some).
+SETTLE_S = 120.0
+# Statuses that a provider callback will still change.
+AWAITING = frozenset({"pending", "sending", "accepted", "queued", "sent", "ringing", "in-progress"})
+
+EVENTS_DESCRIPTION = (
+    "Server-Sent Events. `progress` (data: LiveProgress JSON) whenever a count changes, "
+    "then one `done` when every message has reached a final state. Browsers' EventSource cannot "
+    "send headers: this route alone also accepts the token as `?access_token=`."
+)
+
+
+class QueryTokenGuard(RoleGuard):
+    """RoleGuard that also reads `?access_token=`, for EventSource clients (no headers)."""
+
+    def __call__(
+        self,
+        gateway: Annotated[Gateway, Depends(get_gateway)],
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+        access_token: Annotated[
+            str | None,
+            Query(
+                max_length=128,
+                description="the bearer token, for clients that cannot send headers; "
+                "it lands in access logs, so prefer the Authorization header",
+            ),
+        ] = None,
+    ) -> CurrentUser:
+        if credentials is None and access_token:
+            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=access_token)
+        return super().__call__(gateway, credentials)
+
+
+def require_roles_or_query_token(*roles: Role) -> Any:
+    return Depends(QueryTokenGuard(frozenset(roles)))
+
+
+def _event(name: str, live: LiveProgress) -> str:
+    return f"event: {name}\ndata: {live.model_dump_json()}\n\n"
+
+
+def _settled(detail: CampaignDetail) -> bool:
+    if detail.campaign.status in ("draft", "halted"):
+        return False
+    return all(p.done for p in detail.progress)
+
+
+def _receipts_in(detail: CampaignDetail) -> bool:
+    return not any(
+        count and name in AWAITING for p in detail.progress for name, count in p.by_status.items()
+    )
+
+
+async def _stream(
+    request: Request, fetch: Callable[[], CampaignDetail], first: CampaignDetail
+) -> AsyncIterator[str]:
+    yield "retry: 3000\n\n"  # how long EventSource waits before reconnecting
+    started = last_write = time.monotonic()
+    settled_at: float | None = None
+    last: LiveProgress | None = None
+    detail = first
+    while True:
+        now = time.monotonic()
+        settled_at = (settled_at or now) if _settled(detail) else None
+        done = settled_at is not None and (_receipts_in(detail) or now - settled_at > SETTLE_S)
+        live = LiveProgress(
+            campaign_id=detail.campaign.campaign_id,
+            status=detail.campaign.status,
+            progress=detail.progress,
+            done=done,
+        )
+        if live != last:
+            yield _event("progress", live)
+            last, last_write = live, now
+        elif now - last_write > KEEPALIVE_S:
+            yield ": keep-alive\n\n"
+            last_write = now
+        if done:
+            yield _event("done", live)
+            return
+        if now - started > MAX_STREAM_S:
+            return  # the client reconnects and starts a fresh stream
+        await asyncio.sleep(POLL_S)
+        if await request.is_disconnected():
+            return
+        try:
+            detail = await run_in_threadpool(fetch)
+        except ServiceUnavailable:
+            continue  # a passing outage: keep the stream and try again
+        except ServiceFailed as error:
+            yield f"event: error\ndata: {json.dumps({'detail': error.message})}\n\n"
+            return
+
+
+def progress_response(
+    request: Request, fetch: Callable[[], CampaignDetail], first: CampaignDetail
+) -> StreamingResponse:
+    return StreamingResponse(
+        _stream(request, fetch, first),
+        media_type="text/event-stream",
+        # no-transform and X-Accel-Buffering: proxies must pass each event on at once.
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,268 @@
+"""Alert campaigns: preview, draft, send, follow up, cancel, follow live, report; and the audit.
+
+The alerts service enforces who may act on which commune: the gateway passes a mayor's communes
+(`commune_scope`) and None for the intercommunality's dispatchers and admins.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.parser
+import email.policy
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import StreamingResponse
+
+from contracts.alerts import Campaign, CampaignPreview, CampaignRequest
+from contracts.gateway_alerts import (
+    AuditEntry,
+    CampaignDetail,
+    CancelResult,
+    FeedIngestResult,
+    FeedKind,
+    FollowUpRequest,
+)
+from contracts.users import Role
+from services.gateway import live
+from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.rpc import expect
+from services.gateway.state import Gateway, get_gateway
+
+router = APIRouter(tags=["campaigns"])
+GatewayDep = Annotated[Gateway, Depends(get_gateway)]
+ALERT_ROLES = (Role.MAYOR, Role.DISPATCHER, Role.ADMIN)
+AlertUser = Annotated[CurrentUser, require_roles(*ALERT_ROLES)]
+CampaignId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+MAX_UPLOAD_BYTES = 5_000_000
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "the campaign or a targeted commune is not yours"},
+    404: {"description": "no such campaign"},
+    409: {"description": "not possible in the campaign's present status"},
+    503: {"description": "the alerts service is unreachable or did not answer"},
+}
+
+
+def commune_scope(user: CurrentUser) -> list[str] | None:
+    """What the alerts service lets this user reach: a mayor's communes, or None for all."""
+    return list(user.user.communes) if user.role is Role.MAYOR else None
+
+
+def communes_map(gateway: Gateway, user: CurrentUser) -> dict[str, str]:
+    """The tenant's communes by code, narrowed to a mayor's own: rows elsewhere are refused."""
+    scope = commune_scope(user)
+    return {
+        c.code: c.name
+        for c in gateway.users.get_tenant().communes
+        if scope is None or c.code in scope
+    }
+
+
+async def uploaded_file(request: Request) -> bytes:
+    """The file of a `multipart/form-data` upload (as a browser form sends it), or the raw body."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_UPLOAD_BYTES:
+            raise HTTPException(
+                status.HTTP_413_CONTENT_TOO_LARGE,
+                detail=f"the file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB",
+            )
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() != "multipart/form-data":
+        return bytes(body)
+    return _file_part(content_type, bytes(body))
+
+
+def _file_part(content_type: str, body: bytes) -> bytes:
+    # The standard library's MIME parser reads form-data; python-multipart is not a dependency.
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    parts = list(message.iter_parts()) if message.is_multipart() else []
+    files = [p for p in parts if p.get_filename()] or parts
+    payload = files[0].get_payload(decode=True) if files else None
+    if not isinstance(payload, bytes):
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="the form holds no file (field 'file')"
+        )
+    return payload
+
+
+def _call(gateway: Gateway, method: str, *args: Any) -> Any:
+    return gateway.rpc.call("alerts", method, gateway.settings.tenant, *args)
+
+
+@router.post("/campaigns/preview", response_model=CampaignPreview, responses=ERRORS)
+def preview_campaign(
+    body: CampaignRequest, user: AlertUser, gateway: GatewayDep
+) -> CampaignPreview:
+    request = body.model_dump(mode="json")
+    answer = _call(gateway, "preview_campaign", request, commune_scope(user))
+    return expect("alerts", CampaignPreview, answer)
+
+
+@router.post(
+    "/campaigns", response_model=Campaign, status_code=status.HTTP_201_CREATED, responses=ERRORS
+)
+def create_campaign(body: CampaignRequest, user: AlertUser, gateway: GatewayDep) -> Campaign:
+    request = body.model_dump(mode="json")
+    answer = _call(gateway, "create_campaign", request, user.user.username, commune_scope(user))
+    return expect("alerts", Campaign, answer)
+
+
+@router.get("/campaigns", response_model=list[Campaign], responses=ERRORS)
+def list_campaigns(user: AlertUser, gateway: GatewayDep) -> list[Campaign]:
+    """Newest first; drafts proposed by a vigilance feed carry their `source`."""
+    raw = _call(gateway, "list_campaigns", commune_scope(user))
+    campaigns = [expect("alerts", Campaign, item) for item in raw]
+    return sorted(campaigns, key=lambda c: c.created_at, reverse=True)
+
+
+@router.get("/campaigns/{campaign_id}", response_model=CampaignDetail, responses=ERRORS)
+def get_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> CampaignDetail:
+    answer = _call(gateway, "get_campaign", campaign_id, commune_scope(user))
+    return expect("alerts", CampaignDetail, answer)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/send",
+    response_model=Campaign,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+)
+def send_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> Campaign:
+    """Sending twice is asking once: the recipients are frozen at the first send."""
+    answer = _call(gateway, "send_campaign", campaign_id, user.user.username, commune_scope(user))
+    return expect("alerts", Campaign, answer)
+
+
+def _follow_up(
+    gateway: Gateway, user: CurrentUser, campaign_id: str, text: str, kind: str
+) -> Campaign:
+    answer = _call(
+        gateway, "send_follow_up", campaign_id, text, kind, user.user.username, commune_scope(user)
+    )
+    return expect("alerts", Campaign, answer)
+
+
+@router.post(
+    "/campaigns/{campaign_id}/update",
+    response_model=Campaign,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+)
+def send_update(
+    campaign_id: CampaignId, body: FollowUpRequest, user: AlertUser, gateway: GatewayDep
+) -> Campaign:
+    """An update, to exactly the people the alert went to."""
+    return _follow_up(gateway, user, campaign_id, body.text, "update")
+
+
+@router.post(
+    "/campaigns/{campaign_id}/end",
+    response_model=Campaign,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+)
+def send_end(
+    campaign_id: CampaignId, body: FollowUpRequest, user: AlertUser, gateway: GatewayDep
+) -> Campaign:
+    """The end-of-alert message, to exactly the people the alert went to."""
+    return _follow_up(gateway, user, campaign_id, body.text, "end")
+
+
+@router.post("/campaigns/{campaign_id}/cancel", response_model=CancelResult, responses=ERRORS)
+def cancel_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> CancelResult:
+    """Stops what has not left yet; what the provider already accepted cannot be recalled."""
+    scope = commune_scope(user)
+    answer = _call(gateway, "cancel_campaign", campaign_id, user.user.username, scope)
+    return expect("alerts", CancelResult, answer)
+
+
+@router.get(
+    "/campaigns/{campaign_id}/report.csv",
+    response_class=Response,
+    responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "one row per send"}},
+)
+def campaign_report(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> Response:
+    csv_text = _call(gateway, "campaign_report", campaign_id, commune_scope(user))
+    return Response(
+        str(csv_text),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{campaign_id}.csv"'},
+    )
+
+
+@router.get(
+    "/campaigns/{campaign_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        **ERRORS,
+        200: {"content": {"text/event-stream": {}}, "description": live.EVENTS_DESCRIPTION},
+    },
+)
+def campaign_events(
+    campaign_id: CampaignId,
+    request: Request,
+    user: Annotated[CurrentUser, live.require_roles_or_query_token(*ALERT_ROLES)],
+    gateway: GatewayDep,
+) -> StreamingResponse:
+    scope = commune_scope(user)
+
+    def fetch() -> CampaignDetail:
+        return expect("alerts", CampaignDetail, _call(gateway, "get_campaign", campaign_id, scope))
+
+    # The first read happens before the stream opens, so 403/404/503 arrive as plain statuses.
+    return live.progress_response(request, fetch, first=fetch())
+
+
+@router.get("/audit", response_model=list[AuditEntry], responses=ERRORS)
+def audit_trail(
+    user: AlertUser,
+    gateway: GatewayDep,
+    count: Annotated[int, Query(ge=1, le=1000, description="newest entries to read")] = 200,
+) -> list[AuditEntry]:
+    """Newest first. A mayor sees what they did, and what happened to their communes' campaigns
+    (including by the system or a dispatcher); nothing about other communes."""
+    entries = [expect("alerts", AuditEntry, item) for item in _call(gateway, "audit_trail", count)]
+    scope = commune_scope(user)
+    if scope is None:
+        return entries
+    theirs = {c["campaign_id"] for c in _call(gateway, "list_campaigns", scope)}
+    return [
+        e for e in entries if e.actor == user.user.username or e.detail.get("campaign") in theirs
+    ]
+
+
+@router.post(
+    "/feeds",
+    response_model=FeedIngestResult,
+    responses={
+        **ERRORS,
+        422: {"description": "the feed cannot be read (the reason is given)"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "the feed document as published (CAP XML, Météo-France or "
+            "Vigicrues JSON)",
+            "content": {"application/xml": {}, "application/json": {}, "text/plain": {}},
+        }
+    },
+)
+def ingest_feed(
+    kind: Annotated[FeedKind, Query(description="which reader to use")],
+    content: Annotated[bytes, Depends(uploaded_file)],
+    user: Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)],
+    gateway: GatewayDep,
+) -> FeedIngestResult:
+    """Drafts campaigns from a vigilance feed for the concerned communes; never sends them.
+
+    The intercommunality's job, not a mayor's: the service remembers the levels it saw per
+    tenant, so a document read for one commune would be "already seen" for the others.
+    """
+    encoded = base64.b64encode(content).decode("ascii")
+    answer = _call(
+        gateway, "ingest_feed", kind, encoded, communes_map(gateway, user), user.user.username
+    )
+    return expect("alerts", FeedIngestResult, answer)

@@ -1,0 +1,1 @@
+"""The gateway's web pages: static files, no build step, no external assets."""
