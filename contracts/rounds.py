@@ -118,6 +118,9 @@ class RoundPlan(Contract):
     engine: str
     solve_seconds: float
     changed: list[str] = Field(default=[], description="stops whose order a re-plan changed")
+    search_progress: list[dict[str, Any]] = Field(
+        default=[], description="each improvement of the search: elapsed_s, best_cost, engine"
+    )
     stability_penalty_s: int | None = None
 
 

@@ -10,6 +10,7 @@ import csv
 import io
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from contracts.alerts import (
     Campaign,
@@ -17,10 +18,13 @@ from contracts.alerts import (
     CampaignPreview,
     CampaignProgress,
     CampaignRequest,
+    CampaignTarget,
     MessageKind,
     RecipientState,
 )
+from contracts.feeds import ReachGeometry
 from services.alerts.campaigns import Recipient, Tariff, preview, recipients_for
+from services.alerts.feeds.reach_zone import flood_zone
 from services.alerts.store import AlertsStore
 from services.alerts.targeting import TargetError, contacts_in_area, validate_area
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -94,17 +98,35 @@ def get_campaign(
     return campaign
 
 
+def reach_zone(store: AlertsStore, tenant: str, target: CampaignTarget) -> dict[str, Any]:
+    """The flood zone along a Vigicrues reach: the reach buffered by `reach_buffer_m`."""
+    raw = store.reach(tenant, target.vigicrues_reach or "")
+    if raw is None:
+        raise InvalidMessage(
+            f"unknown river reach {target.vigicrues_reach!r}: load the Vigicrues feed first"
+        )
+    return flood_zone(ReachGeometry.model_validate_json(raw), target.reach_buffer_m)
+
+
 def resolve_recipients(
     store: AlertsStore, tenant: str, request: CampaignRequest, allowed: set[str] | None
 ) -> list[Recipient]:
     target = request.target
     ids = store.contact_ids_in_communes(tenant, target.communes)
     contacts = store.contacts(tenant, sorted(ids))
+    areas = []
     if target.polygon is not None:
-        polygons = validate_area(dict(target.polygon))
+        areas.append(validate_area(dict(target.polygon)))
+    if target.vigicrues_reach is not None:
+        areas.append(validate_area(reach_zone(store, tenant, target)))
+    if areas:
         pool = store.contacts(tenant, list(store.all_contact_ids(tenant)))
         known = {c.contact_id for c in contacts}
-        contacts += [c for c in contacts_in_area(pool, polygons) if c.contact_id not in known]
+        for polygons in areas:
+            for contact in contacts_in_area(pool, polygons):
+                if contact.contact_id not in known:
+                    contacts.append(contact)
+                    known.add(contact.contact_id)
     if allowed is not None:
         contacts = [c for c in contacts if c.commune in allowed]
     return recipients_for(contacts, request.channels, store.opted_out(tenant))

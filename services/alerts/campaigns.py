@@ -60,7 +60,8 @@ def recipients_for(
         usable = [p for p in contact.phones if p.e164 not in opted_out]
         mobiles = [p for p in usable if p.kind != "landline"]
         landlines = [p for p in usable if p.kind == "landline"]
-        voice_number = (landlines or mobiles or [None])[0]
+        voice_candidates = landlines or mobiles
+        voice_number = voice_candidates[0] if voice_candidates else None
         chosen: list[tuple[str, ChannelName]] = []
         if contact.preferred_channel == "voice" and "voice" in wanted and voice_number:
             chosen.append((voice_number.e164, "voice"))

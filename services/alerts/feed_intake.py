@@ -132,6 +132,9 @@ def ingest(
             for key, item in json.loads(store.feed_state(tenant, kind) or "{}").items()
         }
         outcome = apply_snapshot(known, parsed.levels)
+        store.save_reaches(
+            tenant, {rid: geometry.model_dump_json() for rid, geometry in parsed.reaches.items()}
+        )
         drafts: list[Campaign] = []
         for change in outcome.changes:
             reach = parsed.reaches.get(change.feed.area_ids[0]) if change.feed.area_ids else None

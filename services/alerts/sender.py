@@ -122,6 +122,8 @@ class CampaignSender:
 
     def _deliver(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
         campaign = self._campaign(tenant, campaign_id)
+        if campaign is not None and number > len(campaign.messages):
+            campaign = self._campaign(tenant, campaign_id, refresh=True)  # a new follow-up
         if campaign is None:
             self.store.release(tenant, campaign_id, number, key)
             return

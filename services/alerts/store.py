@@ -478,6 +478,15 @@ class AlertsStore:
     def save_feed_state(self, tenant: str, kind: str, state: str) -> None:
         self.client.set(self._k(tenant, "feed", kind), state)
 
+    def save_reaches(self, tenant: str, reaches: dict[str, str]) -> None:
+        """River reaches (id → geometry JSON) from the last Vigicrues documents, for targeting."""
+        if reaches:
+            self.client.hset(self._k(tenant, "reaches"), mapping=reaches)
+
+    def reach(self, tenant: str, reach_id: str) -> str | None:
+        value = self.client.hget(self._k(tenant, "reaches"), reach_id)
+        return str(value) if value is not None else None
+
     def draft_for(self, tenant: str, key: str) -> str | None:
         value = self.client.hget(self._k(tenant, "drafts"), key)
         return str(value) if value is not None else None

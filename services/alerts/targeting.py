@@ -19,10 +19,10 @@ def _polygons(geometry: dict[str, Any]) -> list[list[Ring]]:
     coordinates = geometry.get("coordinates")
     if kind == "Feature":
         return _polygons(geometry.get("geometry") or {})
-    if kind == "Polygon" and isinstance(coordinates, list):
-        return [coordinates]
-    if kind == "MultiPolygon" and isinstance(coordinates, list):
-        return list(coordinates)
+    if kind == "Polygon" and isinstance(coordinates, list | tuple):
+        return [list(coordinates)]
+    if kind == "MultiPolygon" and isinstance(coordinates, list | tuple):
+        return [list(polygon) for polygon in coordinates]
     raise TargetError("the area must be a GeoJSON Polygon or MultiPolygon")
 
 

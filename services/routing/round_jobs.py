@@ -204,6 +204,18 @@ def _meal_plan_out(
     )
 
 
+class SearchTrace:
+    """Collects the solver's progress reports (each better plan found, and when)."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+
+    def __call__(self, best_cost: int, elapsed_s: float, engine: str) -> None:
+        self.steps.append(
+            {"elapsed_s": round(elapsed_s, 2), "best_cost": int(best_cost), "engine": engine}
+        )
+
+
 def plan_meals_job(version: str, request_json: dict[str, Any], round_id: str) -> dict[str, Any]:
     router = matrix_pool.worker_router(version)
     request = MealRoundRequest.model_validate(request_json)
@@ -214,8 +226,10 @@ def plan_meals_job(version: str, request_json: dict[str, Any], round_id: str) ->
         max_ride=int(request.max_ride_minutes * 60) if request.max_ride_minutes else None,
         time_limit=request.time_limit_s,
     )
-    plan = plan_meal_round(deliveries, vehicles, duration, distance, settings)
-    return _meal_plan_out(router, request, plan, locations, round_id).model_dump(mode="json")
+    trace = SearchTrace()
+    plan = plan_meal_round(deliveries, vehicles, duration, distance, settings, progress=trace)
+    out = _meal_plan_out(router, request, plan, locations, round_id)
+    return out.model_copy(update={"search_progress": trace.steps}).model_dump(mode="json")
 
 
 def replan_meals_job(
@@ -347,6 +361,7 @@ def plan_waste_job(
     inputs = _waste_inputs(request, containers_json, readings_json, locations)
     duration, distance = _matrices(router, locations.points)
     settings = _waste_settings(request)
+    trace = SearchTrace()
     plan = plan_waste_round(
         inputs.containers,
         inputs.trucks,
@@ -355,10 +370,10 @@ def plan_waste_job(
         duration,
         distance,
         settings,
+        progress=trace,
     )
-    return _waste_plan_out(router, request, plan, inputs.registry, locations, round_id).model_dump(
-        mode="json"
-    )
+    out = _waste_plan_out(router, request, plan, inputs.registry, locations, round_id)
+    return out.model_copy(update={"search_progress": trace.steps}).model_dump(mode="json")
 
 
 def _waste_settings(request: WasteRoundRequest) -> WasteSettings:

@@ -62,3 +62,32 @@ def test_an_invalid_cap_file_is_refused_with_the_reason(
 
     assert err.value.exc_type == "InvalidMessage"
     assert "urgency" in str(err.value)
+
+
+def test_a_campaign_can_target_the_flood_zone_along_a_vigicrues_reach(
+    container_factory: Any, feeds_config: dict[str, Any], shared_data: Path, tenant: str
+) -> None:
+    container = container_factory(AlertsService, feeds_config)
+    container.start()
+    vigicrues = _b64(shared_data / "vigilance" / "enerlens-vigicrues-infovigicru-sample.geojson")
+    # One household 100 m from the Eure (reach NO50), one 5 km away, both in Chartres' area.
+    people = (
+        "nom;prénom;téléphone;commune;latitude;longitude;date consentement\n"
+        "Riviere;Anne;06 20 00 00 01;28085;48.56872;1.58690;01/02/2025\n"
+        "Colline;Paul;06 20 00 00 02;28085;48.61300;1.58550;01/02/2025\n"
+    )
+    request = {"title": "Crue de l'Eure", "message": "Crue de l'Eure : montez à l'étage.",
+               "severity": "warning", "target": {"vigicrues_reach": "NO50", "reach_buffer_m": 500},
+               "channels": ["sms"]}  # fmt: skip
+
+    with ServiceRpcProxy("alerts", feeds_config) as alerts:
+        alerts.import_contacts(
+            tenant, base64.b64encode(people.encode()).decode(), {"28085": "Chartres"}, "mairie"
+        )
+        with pytest.raises(RemoteError) as unknown:
+            alerts.preview_campaign(tenant, request, None)
+        alerts.ingest_feed(tenant, "vigicrues", vigicrues, {"28085": "Chartres"}, "feed-reader")
+        preview = alerts.preview_campaign(tenant, request, None)
+
+    assert "unknown river reach 'NO50'" in str(unknown.value)
+    assert preview["recipients"] == {"sms": 1, "voice": 0}

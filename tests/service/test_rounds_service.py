@@ -80,6 +80,9 @@ def test_a_four_stop_round_respects_windows_capacity_and_the_chain(
     assert van["km"] > 5 and van["co2_kg"] > 0
     assert van["geometry"]["geometry"]["type"] == "LineString"
     assert planned[0]["payload"]["round_id"] == plan["round_id"]
+    # The search reported its progress: each better plan, never a worse one.
+    costs = [step["best_cost"] for step in plan["search_progress"]]
+    assert costs and costs == sorted(costs, reverse=True)
     assert driver_view[0]["vehicles"][0]["vehicle_id"] == "van-1"
 
 
