@@ -18,7 +18,7 @@ import redis
 from contracts.alerts import Campaign, Contact, RecipientState
 from contracts.escalations import Escalation
 from services.alerts.recipient_states import RANK, merge
-from services.common.settings import Settings
+from services.common.settings import Settings, deployment_of
 
 PREFIX = "alerts"
 RANK_JSON = json.dumps(RANK)
@@ -88,6 +88,7 @@ class AlertsStore:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client = client
         self.settings = settings
+        self.deployment = deployment_of(settings.amqp_uri)
         self._claim = client.register_script(_CLAIM)
         self._begin_send = client.register_script(_BEGIN_SEND)
         self._finish_send = client.register_script(_FINISH_SEND)
@@ -96,6 +97,11 @@ class AlertsStore:
     @staticmethod
     def _k(tenant: str, *parts: str) -> str:
         return ":".join((PREFIX, tenant, *parts))
+
+    def _shared(self, name: str) -> str:
+        """Keys that span tenants (the send index, STOP replies to our sender) belong to one
+        deployment (see `deployment_of`): no deployment sends another's campaigns."""
+        return ":".join((PREFIX, "_", self.deployment, name))
 
     def _msg(self, tenant: str, campaign_id: str, number: int, *parts: str) -> str:
         return self._k(tenant, "c", campaign_id, f"m{number}", *parts)
@@ -200,7 +206,7 @@ class AlertsStore:
         return bool(self.client.hdel(self._k(tenant, "optout"), e164))
 
     def set_global_opt_out(self, e164: str, opted_out: bool) -> None:
-        key = self._k("_", "optout")
+        key = self._shared("optout")
         if opted_out:
             record = json.dumps({"at": datetime.now(UTC).isoformat(), "source": "SMS STOP"})
             self.client.hset(key, e164, record)
@@ -210,13 +216,13 @@ class AlertsStore:
     def is_opted_out(self, tenant: str, e164: str) -> bool:
         with self.client.pipeline(transaction=False) as pipe:
             pipe.hexists(self._k(tenant, "optout"), e164)
-            pipe.hexists(self._k("_", "optout"), e164)
+            pipe.hexists(self._shared("optout"), e164)
             return any(pipe.execute())
 
     def opted_out(self, tenant: str) -> set[str]:
         with self.client.pipeline(transaction=False) as pipe:
             pipe.hkeys(self._k(tenant, "optout"))
-            pipe.hkeys(self._k("_", "optout"))
+            pipe.hkeys(self._shared("optout"))
             own, everyone = pipe.execute()
         return set(own) | set(everyone)
 
@@ -299,7 +305,7 @@ class AlertsStore:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.set(self._msg(tenant, campaign_id, number, "total"), len(states))
             pipe.set(marker, "done")
-            pipe.sadd(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+            pipe.sadd(self._shared("active"), f"{tenant}|{campaign_id}|{number}")
             pipe.execute()
         return True
 
@@ -314,19 +320,19 @@ class AlertsStore:
             pipe.rpush(self._msg(tenant, campaign_id, number, "queue"), state.key)
             pipe.hincrby(self._msg(tenant, campaign_id, number, "counts"), "pending", 1)
             pipe.incr(self._msg(tenant, campaign_id, number, "total"))
-            pipe.sadd(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+            pipe.sadd(self._shared("active"), f"{tenant}|{campaign_id}|{number}")
             pipe.execute()
         return True
 
     def active_messages(self) -> list[tuple[str, str, int]]:
         found = []
-        for item in self.client.smembers(self._k("_", "active")):
+        for item in self.client.smembers(self._shared("active")):
             tenant, campaign_id, number = item.split("|")
             found.append((tenant, campaign_id, int(number)))
         return found
 
     def deactivate(self, tenant: str, campaign_id: str, number: int) -> None:
-        self.client.srem(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+        self.client.srem(self._shared("active"), f"{tenant}|{campaign_id}|{number}")
 
     def claim(self, tenant: str, campaign_id: str, number: int, batch: int) -> list[str]:
         keys = [
@@ -354,7 +360,7 @@ class AlertsStore:
             pipe.zadd(self._msg(tenant, campaign_id, number, "retry"), {key: at})
             pipe.lrem(self._msg(tenant, campaign_id, number, "inflight"), 1, key)
             # A recall can come after the message went quiet: make the sender look again.
-            pipe.sadd(self._k("_", "active"), f"{tenant}|{campaign_id}|{number}")
+            pipe.sadd(self._shared("active"), f"{tenant}|{campaign_id}|{number}")
             pipe.execute()
 
     def due_retries(self, tenant: str, campaign_id: str, number: int, now: float) -> int:
@@ -443,7 +449,7 @@ class AlertsStore:
                 self._msg(tenant, campaign_id, number, "r", key),
                 self._msg(tenant, campaign_id, number, "counts"),
                 self._k(tenant, "optout"),
-                self._k("_", "optout"),
+                self._shared("optout"),
             ],
             args=[datetime.now(UTC).isoformat()],
         )

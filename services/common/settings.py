@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -84,3 +84,12 @@ def load_settings(
     config: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
     return load_model(Settings, config, environ)
+
+
+def deployment_of(amqp_uri: str) -> str:
+    """The deployment a service belongs to: its RabbitMQ virtual host ('/' when none).
+
+    Keys that span tenants (an outbox, a send index) are scoped by it, so two deployments that
+    share one Redis (test runs, staging beside production) never act on each other's work.
+    """
+    return unquote(urlsplit(amqp_uri).path[1:]) or "/"

@@ -28,6 +28,23 @@ MEDIA_TYPES = {
 }
 
 
+COMMON = Path(__file__).resolve().parent / "web" / "common.js"
+
+
+def common_router() -> APIRouter:
+    """`/pages/common.js`: what every page shares (the API client)."""
+    router = APIRouter(tags=["pages"])
+    router.add_api_route(
+        "/pages/common.js",
+        lambda: FileResponse(COMMON, media_type=MEDIA_TYPES["js"], headers=HEADERS),
+        methods=["GET"],
+        response_class=FileResponse,
+        openapi_extra=PUBLIC,
+        name="pages_common_js",
+    )
+    return router
+
+
 def page_router(name: str, folder: Path, description: str) -> APIRouter:
     """`/<name>` (the HTML), `/<name>/<name>.js` and `/<name>/<name>.css` from `folder`."""
     router = APIRouter(tags=["pages"])

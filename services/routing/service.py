@@ -38,7 +38,7 @@ from services.routing import matrix_cache, matrix_pool, round_jobs
 from services.routing.dependencies import RoadNetwork, RoadNetworkHandle
 from services.routing.matrix import PARALLEL_FROM, PointError, UnreachableError
 from services.routing.network import NoRoadGraph
-from services.routing.store import PREFIX, RoundConflict, RoutingStore, failure_event
+from services.routing.store import RoundConflict, RoutingStore, failure_event
 
 ROAD_ERRORS = (InvalidMessage, Conflict)
 ROUND_ERRORS = (InvalidMessage, Conflict, NotFound)
@@ -271,7 +271,7 @@ class RoutingService:
         self._relay()
 
     def _relay(self) -> None:
-        outbox.relay(self.store.client, PREFIX, self.dispatch)
+        outbox.relay(self.store.client, self.store.outbox_prefix, self.dispatch)
 
 
 def _validated(model: type[ModelT], raw: Any) -> ModelT:

@@ -9,7 +9,7 @@ import redis
 
 from contracts.deliveries import DeliveryFailed, DeliveryFailureReport
 from services.common import outbox
-from services.common.settings import Settings
+from services.common.settings import Settings, deployment_of
 
 PREFIX = "routing"
 
@@ -18,7 +18,9 @@ class RoutingStore:
     def __init__(self, client: redis.Redis, settings: Settings) -> None:
         self.client = client
         self.settings = settings
-        self.rounds = RoundsStore(client)
+        # One outbox per deployment: another deployment's routing never relays our events.
+        self.outbox_prefix = f"{PREFIX}:_:{deployment_of(settings.amqp_uri)}"
+        self.rounds = RoundsStore(client, self.outbox_prefix)
         self.containers = ContainersStore(client)
 
     def _delivery_key(self, tenant: str, delivery_id: str) -> str:
@@ -51,7 +53,7 @@ class RoutingStore:
                             "commune": report.commune,
                         },
                     )
-                    outbox.append(pipe, PREFIX, "delivery_failed", event_body)
+                    outbox.append(pipe, self.outbox_prefix, "delivery_failed", event_body)
                     pipe.execute()
                     return True
                 except redis.WatchError:
@@ -68,8 +70,9 @@ class RoundConflict(RuntimeError):
 class RoundsStore:
     """Planned rounds: the request they answer and the current plan, versioned."""
 
-    def __init__(self, client: redis.Redis) -> None:
+    def __init__(self, client: redis.Redis, outbox_prefix: str) -> None:
         self.client = client
+        self.outbox_prefix = outbox_prefix
 
     @staticmethod
     def _round_key(tenant: str, round_id: str) -> str:
@@ -93,7 +96,7 @@ class RoundsStore:
                 mapping={"plan": json.dumps(plan), "request": json.dumps(request)},
             )
             pipe.sadd(self._day_key(tenant, plan["date"]), plan["round_id"])
-            outbox.append(pipe, PREFIX, event_type, event_body)
+            outbox.append(pipe, self.outbox_prefix, event_type, event_body)
             pipe.execute()
 
     def replace_plan(
@@ -117,7 +120,7 @@ class RoundsStore:
                     )
                 pipe.multi()
                 pipe.hset(key, mapping={"plan": json.dumps(plan), "request": json.dumps(request)})
-                outbox.append(pipe, PREFIX, event_type, event_body)
+                outbox.append(pipe, self.outbox_prefix, event_type, event_body)
                 pipe.execute()
             except redis.WatchError:
                 raise RoundConflict(f"round {plan['round_id']} changed meanwhile") from None

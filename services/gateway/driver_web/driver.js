@@ -14,30 +14,7 @@
   const state = { token: sessionStorage.getItem(TOKEN_KEY), communes: [], pending: null,
     reported: new Set(JSON.parse(sessionStorage.getItem(REPORTED_KEY) || "[]")) };
 
-  class ApiError extends Error {
-    constructor(status, detail) { super(detail); this.status = status; }
-  }
-
-  async function api(method, path, body) {
-    const headers = {};
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const init = { method, headers };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const response = await fetch(path, init);
-    if (response.status === 401 && path !== "/auth/login") {
-      forget();
-      throw new ApiError(401, "Votre session a expiré : reconnectez-vous.");
-    }
-    if (!response.ok) {
-      let detail = response.statusText;
-      try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
-      throw new ApiError(response.status, detail);
-    }
-    return response.status === 204 ? null : response.json();
-  }
+  const api = window.Bocage.client(() => state.token, () => forget());
 
   function notify(text) {
     $("notice").textContent = text;

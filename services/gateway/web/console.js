@@ -25,32 +25,7 @@
   const state = { token: sessionStorage.getItem(TOKEN_KEY), user: null, communes: [],
     preview: null, previewSeq: 0, campaign: null, events: null };
 
-  class ApiError extends Error {
-    constructor(status, detail) { super(detail); this.status = status; }
-  }
-
-  async function api(method, path, body) {
-    const headers = {};
-    if (state.token) headers.Authorization = `Bearer ${state.token}`;
-    const init = { method, headers };
-    if (body !== undefined) {
-      headers["Content-Type"] = "application/json";
-      init.body = JSON.stringify(body);
-    }
-    const response = await fetch(path, init);
-    if (response.status === 401 && path !== "/auth/login") {
-      forget();
-      throw new ApiError(401, "Votre session a expiré : reconnectez-vous.");
-    }
-    if (!response.ok) {
-      let detail = response.statusText;
-      try { detail = (await response.json()).detail || detail; } catch (_) { /* not JSON */ }
-      throw new ApiError(response.status, detail);
-    }
-    if (response.status === 204) return null;
-    const type = response.headers.get("content-type") || "";
-    return type.includes("json") ? response.json() : response.text();
-  }
+  const api = window.Bocage.client(() => state.token, () => forget());
 
   function notify(text) {
     const notice = $("notice");

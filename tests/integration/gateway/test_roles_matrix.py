@@ -37,6 +37,7 @@ PUBLIC = {
     ("GET", "/driver"),
     ("GET", "/driver/driver.js"),
     ("GET", "/driver/driver.css"),
+    ("GET", "/pages/common.js"),
 }
 SAMPLE_PATH_VALUES = {
     "username": "nobody-here",
