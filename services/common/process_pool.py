@@ -10,6 +10,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from multiprocessing import resource_tracker
 from typing import Any, TypeVar
 
 from nameko.extensions import DependencyProvider
@@ -19,9 +20,26 @@ from services.common.settings import load_settings
 ResultT = TypeVar("ResultT")
 
 
+def _plain_os_for_resource_tracker() -> None:
+    """multiprocessing's resource tracker must see a broken pipe as an error.
+
+    Under eventlet, a green `os.write` answers EPIPE (the tracker process gone) by waiting for the
+    pipe to become writable, forever; the next process spawn then fails with "second simultaneous
+    write". With the plain `os` module the tracker notices it is dead and starts a new one. Its
+    messages are a few bytes, so a blocking write costs nothing.
+    """
+    try:
+        from eventlet import patcher
+    except ImportError:  # not under eventlet: nothing to undo
+        return
+    if patcher.is_monkey_patched("os"):
+        resource_tracker.os = patcher.original("os")  # type: ignore[attr-defined]
+
+
 def spawn_pool(
     workers: int, initializer: Callable[..., Any] | None = None, initargs: tuple[Any, ...] = ()
 ) -> ProcessPoolExecutor:
+    _plain_os_for_resource_tracker()
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
