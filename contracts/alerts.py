@@ -159,6 +159,8 @@ class RecipientState(Contract):
     calls: int = 0
     claimed_at: datetime | None = None
     updated_at: datetime | None = None
+    # An attempt since then may have reached the provider unanswered: ask it before sending again.
+    unsure_since: datetime | None = None
 
 
 class CampaignProgress(Contract):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -64,6 +65,8 @@ async def create_message(request: Request) -> Response:
         await message_lifecycle.deliver(sandbox, message)
 
     sandbox.webhooks.submit(deliver)
+    if message.to in sandbox.config.slow_answer:
+        await asyncio.sleep(sandbox.config.slow_answer_s)
     return JSONResponse(message.to_json(), status_code=201)
 
 

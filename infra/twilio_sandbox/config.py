@@ -63,6 +63,10 @@ class SandboxConfig:
     call_busy: NumberSet = field(default_factory=NumberSet)
     call_no_answer: NumberSet = field(default_factory=NumberSet)
     call_failed: NumberSet = field(default_factory=NumberSet)
+    # SMS to these are accepted, but the answer comes `slow_answer_s` late: a client that gives
+    # up first cannot tell whether the message left (a response lost on the network).
+    slow_answer: NumberSet = field(default_factory=NumberSet)
+    slow_answer_s: float = 5.0
     request_log_size: int = 10_000  # API requests kept for GET /sandbox/requests
     price_per_segment: str = "0.07900"
 
@@ -104,6 +108,8 @@ class SandboxConfig:
             call_busy=NumberSet.parse(env.get("SANDBOX_CALL_BUSY_NUMBERS")),
             call_no_answer=NumberSet.parse(env.get("SANDBOX_CALL_NO_ANSWER_NUMBERS")),
             call_failed=NumberSet.parse(env.get("SANDBOX_CALL_FAILED_NUMBERS")),
+            slow_answer=NumberSet.parse(env.get("SANDBOX_SLOW_ANSWER_NUMBERS")),
+            slow_answer_s=real("SANDBOX_SLOW_ANSWER_S", base.slow_answer_s),
             request_log_size=whole("SANDBOX_REQUEST_LOG", base.request_log_size),
             price_per_segment=text("SANDBOX_PRICE_PER_SEGMENT", base.price_per_segment),
         )

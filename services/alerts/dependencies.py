@@ -43,6 +43,7 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
                 sms_sender=self.alerts_settings.sms_sender,
                 voice_caller=self.alerts_settings.voice_caller,
                 base_url=self.alerts_settings.twilio_base_url,
+                timeout_s=self.alerts_settings.provider_timeout_s,
                 max_connections=self.alerts_settings.concurrency,
             )
         )

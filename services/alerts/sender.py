@@ -137,6 +137,17 @@ class CampaignSender:
             self.store.release(tenant, campaign_id, number, key)
             return
         message = campaign.messages[number - 1]
+        if state.unsure_since is not None:
+            # An earlier attempt went unanswered: it may have left. Ask before sending again.
+            try:
+                sid = self._find_sent(message, state, state.unsure_since)
+            except Exception as error:  # the provider cannot tell now: ask again later
+                answer = ProviderAnswer(http_status=None, message=str(error), maybe_sent=True)
+                self._record(tenant, campaign, number, state, answer)
+                return
+            if sid is not None:
+                self.store.finish_send(tenant, campaign_id, number, key, "accepted", sid)
+                return
         answer = self._send(tenant, campaign, message, state)
         self._record(tenant, campaign, number, state, answer)
 
@@ -179,6 +190,9 @@ class CampaignSender:
             return
         if decision.action == "retry" and state.attempts < MAX_ATTEMPTS:
             update = {"status": "pending", "reopen": True, "error": decision.reason}
+            if answer.maybe_sent and state.unsure_since is None:
+                since = state.claimed_at or datetime.now(UTC)
+                update["unsure_since"] = since.isoformat()
             self.store.update_state(tenant, cid, number, key, update)
             delay = retry_delay_s(state.attempts)
             self.store.schedule_retry(tenant, cid, number, key, time.time() + delay)
@@ -245,16 +259,20 @@ class CampaignSender:
             self.store.requeue(tenant, cid, number, key)
             return
         # `sending`: the request may or may not have reached the provider. Ask it.
-        claimed = state.claimed_at or state.updated_at or datetime.now(UTC)
-        since = claimed - timedelta(seconds=5)
-        message = campaign.messages[number - 1]
-        if state.channel == "sms":
-            sid = self.channel.find_sms(state.e164, message.text, since)
-        else:
-            sid = self.channel.find_call(state.e164, since)
+        claimed = state.unsure_since or state.claimed_at or state.updated_at or datetime.now(UTC)
+        sid = self._find_sent(campaign.messages[number - 1], state, claimed)
         if sid is not None:
             self.store.update_state(tenant, cid, number, key, {"status": "accepted", "sid": sid})
             self.store.release(tenant, cid, number, key)
         else:
             self.store.update_state(tenant, cid, number, key, {"status": "pending", "reopen": True})
             self.store.requeue(tenant, cid, number, key)
+
+    def _find_sent(
+        self, message: CampaignMessage, state: RecipientState, since: datetime
+    ) -> str | None:
+        """The provider's SID for this message to this number if it accepted one since `since`."""
+        since = since - timedelta(seconds=5)  # clocks of two machines
+        if state.channel == "sms":
+            return self.channel.find_sms(state.e164, message.text, since)
+        return self.channel.find_call(state.e164, since)

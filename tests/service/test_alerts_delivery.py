@@ -201,3 +201,51 @@ def test_every_request_the_alerts_service_sends_is_one_twilio_accepts(
     kinds = {(r["method"], r["path"].rsplit("/", 1)[-1]) for r in recorded}
     assert {("POST", "Messages.json"), ("POST", "Calls.json")} <= kinds
     assert problems_with(recorded, load_spec(shared_data)) == []
+
+
+@pytest.fixture(scope="module")
+def sandbox_answering_late() -> Iterator[SandboxProcess]:
+    # The provider takes SMS to +33610000002 but answers after our timeout.
+    process = SandboxProcess(
+        free_port(),
+        env={
+            "SANDBOX_SLOW_ANSWER_NUMBERS": "+33610000002",
+            "SANDBOX_SLOW_ANSWER_S": "3",
+            "SANDBOX_CALLBACKS": "off",
+        },
+    ).start()
+    yield process
+    process.stop()
+
+
+def test_an_answer_lost_after_sending_does_not_send_twice(
+    container_factory: Any,
+    service_config: dict[str, Any],
+    sandbox_answering_late: SandboxProcess,
+    tenant: str,
+) -> None:
+    config = {
+        **service_config,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_BASE_URL": sandbox_answering_late.base_url,
+        "ALERTS_PROVIDER_TIMEOUT_S": 1,
+    }
+    container = container_factory(AlertsService, config)
+    container.start()
+    request = {**_request(), "channels": ["sms"]}
+
+    with ServiceRpcProxy("alerts", config) as alerts:
+        _import(alerts, tenant)
+        draft = alerts.create_campaign(tenant, request, "maire", ["59043"])
+        alerts.send_campaign(tenant, draft["campaign_id"], "maire", ["59043"])
+        view = _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+
+    # Our request timed out, yet the provider had taken the message: asked before a second
+    # attempt, it says so, and the person gets the alert once.
+    late = sandbox_answering_late.phone("+33610000002")
+    assert [m["body"] for m in late["messages"]] == [request["message"]]
+    assert [m["body"] for m in sandbox_answering_late.phone("+33610000001")["messages"]] == [
+        request["message"]
+    ]
+    assert view["progress"][0]["by_status"].get("accepted") == 3
