@@ -28,20 +28,23 @@ MEDIA_TYPES = {
 }
 
 
-COMMON = Path(__file__).resolve().parent / "web" / "common.js"
+COMMON_FOLDER = Path(__file__).resolve().parent / "web"
 
 
 def common_router() -> APIRouter:
-    """`/pages/common.js`: what every page shares (the API client)."""
+    """`/pages/common.js` (the API client) and `/pages/common.css`: what every page shares."""
     router = APIRouter(tags=["pages"])
-    router.add_api_route(
-        "/pages/common.js",
-        lambda: FileResponse(COMMON, media_type=MEDIA_TYPES["js"], headers=HEADERS),
-        methods=["GET"],
-        response_class=FileResponse,
-        openapi_extra=PUBLIC,
-        name="pages_common_js",
-    )
+    for suffix in ("js", "css"):
+        router.add_api_route(
+            f"/pages/common.{suffix}",
+            lambda suffix=suffix: FileResponse(
+                COMMON_FOLDER / f"common.{suffix}", media_type=MEDIA_TYPES[suffix], headers=HEADERS
+            ),
+            methods=["GET"],
+            response_class=FileResponse,
+            openapi_extra=PUBLIC,
+            name=f"pages_common_{suffix}",
+        )
     return router
 
 

@@ -38,6 +38,7 @@ PUBLIC = {
     ("GET", "/driver/driver.js"),
     ("GET", "/driver/driver.css"),
     ("GET", "/pages/common.js"),
+    ("GET", "/pages/common.css"),
 }
 SAMPLE_PATH_VALUES = {
     "username": "nobody-here",
