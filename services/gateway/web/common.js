@@ -40,5 +40,12 @@ window.Bocage = (() => {
     };
   }
 
-  return { ApiError, client };
+  // Log in, keep the token for this tab (a reload stays logged in), return it.
+  async function logIn(api, username, password, tokenKey) {
+    const answer = await api("POST", "/auth/login", { username, password });
+    sessionStorage.setItem(tokenKey, answer.access_token);
+    return answer.access_token;
+  }
+
+  return { ApiError, client, logIn };
 })();

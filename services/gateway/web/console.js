@@ -74,10 +74,8 @@
   async function login(event) {
     event.preventDefault();
     try {
-      const answer = await api("POST", "/auth/login",
-        { username: $("username").value, password: $("password").value });
-      state.token = answer.access_token;
-      sessionStorage.setItem(TOKEN_KEY, state.token);
+      state.token = await window.Bocage.logIn(
+        api, $("username").value, $("password").value, TOKEN_KEY);
       $("password").value = "";
       await start();
     } catch (error) {
