@@ -41,6 +41,7 @@ from contracts.gateway import (
     TenantUpdate,
 )
 from contracts.health import HealthReport, ServicePing
+from contracts.identity import Caller
 from contracts.users import (
     Commune,
     LoginRequest,
@@ -53,6 +54,7 @@ from contracts.users import (
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Caller",
     "Campaign",
     "CampaignDraft",
     "CampaignMessage",

@@ -16,6 +16,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from contracts.identity import Caller
 from contracts.users import Role
 from services.gateway.state import Gateway, get_gateway
 from services.gateway.users import StoredUser
@@ -36,6 +37,11 @@ class CurrentUser:
     @property
     def role(self) -> Role:
         return self.user.role
+
+    @property
+    def caller(self) -> Caller:
+        """The identity passed on every RPC; the owning service decides what it reaches."""
+        return Caller(username=self.user.username, role=self.user.role, communes=self.user.communes)
 
 
 def _unauthorized(detail: str) -> HTTPException:
