@@ -104,6 +104,14 @@ class RoutingService:
         self._relay()
         return {"delivery_id": report.delivery_id, "status": "failed", "new": recorded}
 
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def get_delivery(self, tenant: str, caller: dict[str, Any], delivery_id: str) -> dict[str, str]:
+        """A delivery's last reported status (dispatchers and admins)."""
+        status = self.store.delivery_status(tenant, delivery_id)
+        if not status or not _caller(caller).tenant_wide:
+            raise NotFound(f"no delivery {delivery_id} was reported")
+        return status
+
     @rpc(expected_exceptions=ROAD_ERRORS)
     def travel_matrix(self, request: dict[str, Any]) -> dict[str, Any]:
         """N×N durations and distances between points, cached per graph version."""
