@@ -184,6 +184,11 @@ class RoutingService:
         try:
             if plan["kind"] == "waste":
                 containers = self._plannable(tenant)
+                unknown = set(validated["urgent_containers"]) - {c["id"] for c in containers}
+                if unknown:
+                    raise InvalidMessage(
+                        f"urgent containers not registered, or retired: {sorted(unknown)}"
+                    )
                 readings = {
                     c["id"]: self.store.containers.readings(tenant, c["id"]) for c in containers
                 }

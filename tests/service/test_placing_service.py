@@ -197,6 +197,10 @@ def test_a_meal_plan_goes_ahead_without_the_senior_in_a_field_named_by_id_and_na
 
     with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
         plan = routing.plan_meal_round(tenant, DISPATCHER, _meals(DELIVERIES))
+        first = plan["vehicles"][0]["stops"][0]
+        change = {"vehicle_id": "van-1", "position": first["location"],
+                  "now": first["service_start"], "done": [first["id"]]}  # fmt: skip
+        replanned = routing.replan_round(tenant, DISPATCHER, plan["round_id"], change)
         accepted = routing.plan_meal_round(
             tenant, DISPATCHER, _meals(DELIVERIES, accept_nearest_road=True)
         )
@@ -210,6 +214,8 @@ def test_a_meal_plan_goes_ahead_without_the_senior_in_a_field_named_by_id_and_na
     assert 800 < d3["distance_m"] < 900
     assert "d3 (M. Janssens, Hoeve De Linde) is 854 m from the nearest road" in d3["detail"]
     assert "point " not in d3["detail"]  # never an index counting the kitchen
+    # A re-plan carries the unserved senior forward: still listed, still named.
+    assert replanned["version"] == 2 and replanned["unserved"] == plan["unserved"]
     # Accepted at the nearest road point, the senior is served there, on Blommerschot.
     assert {s["id"] for v in accepted["vehicles"] for s in v["stops"]} == {"d1", "d2", "d3", "d4"}
     stop = next(s for s in accepted["vehicles"][0]["stops"] if s["id"] == "d3")
