@@ -40,6 +40,7 @@ from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
 from services.routing import matrix_cache, matrix_pool
+from services.routing.containers import registration_verdict
 from services.routing.deliveries import day_of, stop_of, vehicles_for
 from services.routing.dependencies import RoadNetwork, RoadNetworkHandle
 from services.routing.jobs import meal_job, waste_job
@@ -267,7 +268,7 @@ class RoutingService:
             group = [c for c in wanted if c.accept_nearest_road is accept]
             placement = self._place([(c.id, c.name, c.location) for c in group], accept)
             for container in group:
-                verdict, stored = _registration(container, placement)
+                verdict, stored = registration_verdict(container, placement)
                 verdicts.append(verdict)
                 if stored is not None:
                     keep.append(stored)
@@ -432,29 +433,6 @@ def _planner(raw: Any) -> Caller:
     if not who.tenant_wide:
         raise Forbidden(f"{who.role.value}s do not plan rounds or manage containers")
     return who
-
-
-def _registration(
-    container: ContainerIn, placement: Placement
-) -> tuple[ContainerVerdict, dict[str, Any] | None]:
-    """One container's verdict, and what to store when it is registered."""
-    misplaced = next((m for m in placement.misplaced if m.id == container.id), None)
-    if misplaced is not None:
-        return ContainerVerdict(
-            id=container.id,
-            status="refused",
-            detail=f"container {misplaced.describe()}: give coordinates on a road, or send "
-            "accept_nearest_road=true to register it at its nearest road point",
-            distance_m=round(misplaced.distance_m, 1) if misplaced.distance_m < 1e12 else None,
-            nearest_road=misplaced.road or None,
-        ), None
-    where = placement.located[container.id]
-    stored = ContainerOut.model_validate(
-        {**container.model_dump(exclude={"accept_nearest_road"}), "location": where}
-    )
-    return ContainerVerdict(
-        id=container.id, status="registered", location=where
-    ), stored.model_dump(mode="json")
 
 
 def _validated(model: type[ModelT], raw: Any) -> ModelT:
