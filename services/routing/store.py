@@ -166,6 +166,8 @@ class ContainersStore:
         with self.client.pipeline(transaction=True) as pipe:
             for container in containers:
                 pipe.hset(self._k(tenant, "containers"), container["id"], json.dumps(container))
+                # Registered again after a deletion: its history is its own again, kept.
+                pipe.persist(self._k(tenant, "readings", container["id"]))
             pipe.execute()
         return len(containers)
 
@@ -195,7 +197,6 @@ class ContainersStore:
             readings = self._k(tenant, "readings", reading["container_id"])
             pipe.zadd(readings, {json.dumps(reading, sort_keys=True): at_epoch})
             pipe.zremrangebyscore(readings, "-inf", f"({time.time() - self.retention_s}")
-            pipe.persist(readings)  # a container registered again keeps its history
             added, *_ = pipe.execute()
         # For a duplicate the ZADD rewrote the very same member: nothing changed.
         return bool(added)
