@@ -29,3 +29,4 @@ class DeliveryFailed(Contract):
     reason: DeliveryFailureReason
     attempted_at: AwareDatetime
     note: str = ""
+    reported_by: str | None = Field(default=None, description="username of who reported it")

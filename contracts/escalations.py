@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, Field
 
 from contracts.base import Contract
 
@@ -17,3 +17,4 @@ class Escalation(Contract):
     summary: str
     opened_at: AwareDatetime
     source_event_id: str
+    reported_by: str | None = Field(default=None, description="who reported what happened")

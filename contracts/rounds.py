@@ -29,6 +29,9 @@ class DeliveryIn(Contract):
     preferred_vehicle: str | None = None
     recipient_name: str = Field(default="", max_length=200)
     address: str = Field(default="", max_length=300)
+    commune: str | None = Field(
+        default=None, min_length=1, max_length=16, description="INSEE code of the commune"
+    )
 
     @model_validator(mode="after")
     def _window(self) -> DeliveryIn:
@@ -60,6 +63,11 @@ class MealRoundRequest(Contract):
     vehicles: list[VehicleIn] = Field(min_length=1, max_length=50)
     max_ride_minutes: float | None = Field(default=120, gt=0, description="cold/hot chain")
     time_limit_s: float = Field(default=5, ge=1, le=120)
+    accept_nearest_road: bool = Field(
+        default=False,
+        description="place points farther than the allowed distance from any road at their "
+        "nearest road point instead of refusing them (or leaving the stop unserved)",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> MealRoundRequest:
@@ -85,6 +93,7 @@ class StopOut(Contract):
     done: bool = False
     window_start: Clock | None = None
     window_end: Clock | None = None
+    commune: str | None = None
 
 
 class VehicleRoundOut(Contract):
@@ -102,8 +111,16 @@ class VehicleRoundOut(Contract):
 
 class UnservedOut(Contract):
     id: str
-    reason: str
+    reason: str = Field(
+        description="outside_every_window, capacity, chain_limit, no_room_in_schedules, "
+        "no_truck_could_take_it, not_on_road_network (too far from any road: see distance_m), "
+        "unreachable (no road from the depot and back)"
+    )
     detail: str
+    name: str = Field(default="", description="the recipient's or the container's name")
+    distance_m: float | None = Field(
+        default=None, description="not_on_road_network: how far the point is from any road"
+    )
 
 
 class RoundPlan(Contract):
@@ -152,13 +169,60 @@ class RoundPlanned(Contract):
 WasteStream = Literal["ordures_menageres", "emballages", "verre", "papier", "biodechets"]
 
 
-class ContainerIn(Contract):
+class _ContainerFields(Contract):
     id: str = Field(min_length=1, max_length=64)
     location: LatLon
     volume_litres: float = Field(gt=0, le=50_000)
     stream: WasteStream = "ordures_menageres"
     density_kg_per_litre: float = Field(default=0.12, gt=0, le=2)
     service_minutes: float = Field(default=1.5, ge=0, le=60)
+    name: str = Field(default="", max_length=200, description="where it stands, for people")
+
+
+class ContainerIn(_ContainerFields):
+    """A container to register (or to register again, replacing what was known of it)."""
+
+    accept_nearest_road: bool = Field(
+        default=False,
+        description="too far from any road: register it at its nearest road point instead of "
+        "refusing it",
+    )
+
+
+class ContainerOut(_ContainerFields):
+    """A registered container. A retired one keeps its readings but is never planned."""
+
+    retired: bool = False
+
+
+class ContainerPatch(Contract):
+    """`PATCH /containers/{id}`: move, rename, retire (or bring back) a container."""
+
+    location: LatLon | None = None
+    accept_nearest_road: bool = False
+    name: str | None = Field(default=None, max_length=200)
+    volume_litres: float | None = Field(default=None, gt=0, le=50_000)
+    stream: WasteStream | None = None
+    density_kg_per_litre: float | None = Field(default=None, gt=0, le=2)
+    service_minutes: float | None = Field(default=None, ge=0, le=60)
+    retired: bool | None = None
+
+
+class ContainerVerdict(Contract):
+    """What became of one container of a registration."""
+
+    id: str
+    status: Literal["registered", "refused"]
+    detail: str = ""
+    location: LatLon | None = Field(default=None, description="where it was registered")
+    distance_m: float | None = Field(default=None, description="from the nearest road")
+    nearest_road: str | None = None
+
+
+class ContainersRegistered(Contract):
+    registered: int
+    refused: int
+    items: list[ContainerVerdict]
 
 
 class FillReading(Contract):
@@ -174,6 +238,13 @@ class FillReading(Contract):
         if self.at.tzinfo is None:
             raise ValueError("at must carry a time zone (e.g. 2026-11-23T08:00:00+01:00)")
         return self
+
+
+class ContainerDetail(Contract):
+    """`GET /containers/{id}`: the container and the readings still kept, oldest first."""
+
+    container: ContainerOut
+    readings: list[FillReading]
 
 
 class ReadingOutcome(Contract):
@@ -192,3 +263,8 @@ class WasteRoundRequest(Contract):
     optional_from_pct: float = Field(default=50, ge=0, le=100)
     capacity_unit: Literal["kg", "litres"] = "kg"
     time_limit_s: float = Field(default=5, ge=1, le=120)
+    accept_nearest_road: bool = Field(
+        default=False,
+        description="place points farther than the allowed distance from any road at their "
+        "nearest road point instead of refusing them (or leaving the stop unserved)",
+    )

@@ -29,6 +29,10 @@ class Settings(BaseModel):
     dead_letter_max_attempts: int = Field(default=3, alias="DEAD_LETTER_MAX_ATTEMPTS", ge=1, le=20)
     dead_letter_backoff_s: float = Field(default=0.5, alias="DEAD_LETTER_BACKOFF_S", ge=0, le=60)
     process_pool_workers: int = Field(default=1, alias="PROCESS_POOL_WORKERS", ge=1, le=32)
+    # How long routing keeps containers' fill readings (also after a container is deleted).
+    readings_retention_days: int = Field(
+        default=400, alias="ROUTING_READINGS_RETENTION_DAYS", ge=1, le=3650
+    )
 
     @field_validator("amqp_uri")
     @classmethod

@@ -56,6 +56,16 @@ class RoadGraph:
     geom_lat: FloatArray
     geom_lon: FloatArray
     chains: Chains
+    # Each edge's index in `road_names` (-1: unnamed); absent in artefacts built before names.
+    edge_name: IntArray | None = None
+    road_names: tuple[str, ...] = ()
+
+    def road_name(self, edge: int) -> str:
+        """The OSM name (or ref) of an edge's road; "" when it has none."""
+        if self.edge_name is None or edge < 0:
+            return ""
+        index = int(self.edge_name[edge])
+        return self.road_names[index] if index >= 0 else ""
 
     @property
     def n_nodes(self) -> int:
@@ -66,7 +76,10 @@ class RoadGraph:
         return len(self.edge_tail)
 
 
-_GRAPH_ARRAYS = [f.name for f in fields(RoadGraph) if f.name not in ("version", "meta", "chains")]
+_OPTIONAL = ("edge_name", "road_names")
+_GRAPH_ARRAYS = [
+    f.name for f in fields(RoadGraph) if f.name not in ("version", "meta", "chains", *_OPTIONAL)
+]
 _CHAIN_ARRAYS = [f.name for f in fields(Chains)]
 
 
@@ -80,6 +93,9 @@ def save_graph(graph: RoadGraph, path: Path) -> Path:
     arrays: dict[str, Any] = {name: getattr(graph, name) for name in _GRAPH_ARRAYS}
     arrays.update({name: getattr(graph.chains, name) for name in _CHAIN_ARRAYS})
     meta = dict(graph.meta, version=graph.version, format=FORMAT_VERSION)
+    if graph.edge_name is not None:
+        arrays["edge_name"] = graph.edge_name
+        meta["road_names"] = list(graph.road_names)
     arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
     partial = path.with_name(path.name + ".partial")
     with partial.open("wb") as handle:
@@ -101,10 +117,19 @@ def load_graph(path: str | Path) -> RoadGraph:
                 )
             arrays = {name: data[name] for name in _GRAPH_ARRAYS}
             chains = Chains(**{name: data[name] for name in _CHAIN_ARRAYS})
+            edge_name = data["edge_name"] if "edge_name" in data.files else None
     except FileNotFoundError as error:
         raise ArtefactError(f"no graph artefact at {path}") from error
     except (OSError, KeyError, ValueError, zipfile.BadZipFile) as error:
         raise ArtefactError(
             f"{path} is not a Bocage graph artefact (an .npz written by `bocage graph build`)"
         ) from error
-    return RoadGraph(version=str(meta["version"]), meta=meta, chains=chains, **arrays)
+    names = tuple(str(name) for name in meta.pop("road_names", []))
+    return RoadGraph(
+        version=str(meta["version"]),
+        meta=meta,
+        chains=chains,
+        edge_name=edge_name,
+        road_names=names,
+        **arrays,
+    )

@@ -22,13 +22,14 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 
 from services.routing import speeds
 from services.routing.artefact import FORMAT_VERSION, RoadGraph, artefact_name, save_graph
 from services.routing.chains import contract
 
 # Bump when the build rules change (filtering, rounding): the artefact version depends on it.
-BUILD_VERSION = "build-1"
+BUILD_VERSION = "build-2"  # build-2: road names
 OVERPASS_HOST = "overpass-api.de"
 
 # Ways a van may not use even though their highway class is drivable.
@@ -241,6 +242,7 @@ def _to_arrays(graph: nx.MultiDiGraph, source: dict[str, Any], simplify: bool) -
         geom_lat.extend(lats)
         geom_ptr.append(len(geom_lat))
     edge_ptr = np.searchsorted(tail, np.arange(len(osmids) + 1)).astype(np.int64)
+    road_names, edge_name = _road_names([d for *_, d in edges])
     chains = contract(len(osmids), tail, head, duration_ms, length_dm)
     digest = hashlib.sha256(
         json.dumps(
@@ -284,7 +286,26 @@ def _to_arrays(graph: nx.MultiDiGraph, source: dict[str, Any], simplify: bool) -
         geom_lat=np.array(geom_lat, dtype=np.float64),
         geom_lon=np.array(geom_lon, dtype=np.float64),
         chains=chains,
+        edge_name=edge_name,
+        road_names=road_names,
     )
+
+
+def _road_names(edges: list[dict[str, Any]]) -> tuple[tuple[str, ...], npt.NDArray[np.int64]]:
+    """Distinct road names (OSM `name`, else `ref`) and each edge's index among them (-1: none).
+
+    A simplified edge that merges several ways carries a list: its first name stands for it."""
+    names: dict[str, int] = {}
+    index = np.full(len(edges), -1, dtype=np.int64)
+    for i, data in enumerate(edges):
+        for tag in ("name", "ref"):
+            value = data.get(tag)
+            if isinstance(value, list):
+                value = next((v for v in value if v), None)
+            if value:
+                index[i] = names.setdefault(str(value), len(names))
+                break
+    return tuple(names), index
 
 
 def _file_sha256(path: Path) -> str:

@@ -11,8 +11,13 @@ from nameko.timer import timer
 from pydantic import ValidationError
 
 from contracts.deliveries import DeliveryFailureReport
+from contracts.identity import Caller
 from contracts.rounds import (
     ContainerIn,
+    ContainerOut,
+    ContainerPatch,
+    ContainersRegistered,
+    ContainerVerdict,
     FillReading,
     MealRoundRequest,
     ReadingOutcome,
@@ -23,7 +28,7 @@ from contracts.rounds import (
 from contracts.routing import MatrixRequest, RouteRequest
 from services.common import outbox
 from services.common.dead_letter import event_handler
-from services.common.errors import Conflict, NotFound
+from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import (
     InvalidMessage,
     ModelT,
@@ -34,14 +39,19 @@ from services.common.events import (
 from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
-from services.routing import matrix_cache, matrix_pool, round_jobs
+from services.routing import matrix_cache, matrix_pool
+from services.routing.containers import registration_verdict
+from services.routing.deliveries import day_of, stop_of, vehicles_for
 from services.routing.dependencies import RoadNetwork, RoadNetworkHandle
+from services.routing.jobs import meal_job, waste_job
+from services.routing.jobs.placement import Placement, PlacementRefused, place_job
 from services.routing.matrix import PARALLEL_FROM, PointError, UnreachableError
 from services.routing.network import NoRoadGraph
 from services.routing.store import RoundConflict, RoutingStore, failure_event
 
 ROAD_ERRORS = (InvalidMessage, Conflict)
-ROUND_ERRORS = (InvalidMessage, Conflict, NotFound)
+ROUND_ERRORS = (InvalidMessage, Conflict, NotFound, Forbidden)
+PLAN_ERRORS = (PointError, PlacementRefused)
 
 
 def _planned(plan: dict[str, Any]) -> RoundPlanned:
@@ -67,19 +77,41 @@ class RoutingService:
     def ping(self) -> dict[str, Any]:
         return ping_answer(self.name, self.uptime, self.store.client)
 
-    @rpc(expected_exceptions=InvalidMessage)
-    def report_delivery_failed(self, message: dict[str, Any]) -> dict[str, Any]:
+    @rpc(expected_exceptions=(InvalidMessage, NotFound))
+    def report_delivery_failed(
+        self, message: dict[str, Any], caller: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Only for a delivery on a round of that day the caller reaches (a driver: their own);
+        once per delivery and day. Anything else answers NotFound and publishes nothing."""
+        who = _caller(caller)
         envelope, report = open_message(message, DeliveryFailureReport)
+        day = day_of(report.attempted_at)
+        stop = stop_of(who, self.store.rounds.of_day(envelope.tenant, day), report.delivery_id)
+        if stop is None:
+            raise NotFound(f"no delivery {report.delivery_id} on a round of {day}")
+        if stop.get("commune") and stop["commune"] != report.commune:
+            raise InvalidMessage(
+                f"delivery {report.delivery_id} is in commune {stop['commune']}, "
+                f"not {report.commune}"
+            )
         event = make_message(
-            failure_event(report), tenant=envelope.tenant, correlation_id=envelope.correlation_id
+            failure_event(report, who.username),
+            tenant=envelope.tenant,
+            correlation_id=envelope.correlation_id,
         )
-        recorded = self.store.record_delivery_failure(envelope.tenant, report, event)
+        recorded = self.store.record_delivery_failure(
+            envelope.tenant, report, day, who.username, event
+        )
         self._relay()
         return {"delivery_id": report.delivery_id, "status": "failed", "new": recorded}
 
-    @rpc
-    def get_delivery(self, tenant: str, delivery_id: str) -> dict[str, str]:
-        return self.store.delivery_status(tenant, delivery_id)
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def get_delivery(self, tenant: str, caller: dict[str, Any], delivery_id: str) -> dict[str, str]:
+        """A delivery's last reported status (dispatchers and admins)."""
+        status = self.store.delivery_status(tenant, delivery_id)
+        if not status or not _caller(caller).tenant_wide:
+            raise NotFound(f"no delivery {delivery_id} was reported")
+        return status
 
     @rpc(expected_exceptions=ROAD_ERRORS)
     def travel_matrix(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -119,26 +151,32 @@ class RoutingService:
 
     # -- rounds ---------------------------------------------------------------------------------
     @rpc(expected_exceptions=ROUND_ERRORS)
-    def plan_meal_round(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+    def plan_meal_round(
+        self, tenant: str, caller: dict[str, Any], request: dict[str, Any]
+    ) -> dict[str, Any]:
         """Plan the day's meal rounds; publishes `round_planned`."""
+        _planner(caller)
         validated = _validated(MealRoundRequest, request).model_dump(mode="json")
         router, executor = self._road()
         round_id = f"meals-{validated['date']}-{uuid.uuid4().hex[:8]}"
         try:
             plan = executor.submit(
-                round_jobs.plan_meals_job, router.graph.version, validated, round_id
+                meal_job.plan_meals_job, router.graph.version, validated, round_id
             ).result()
-        except PointError as error:
+        except PLAN_ERRORS as error:
             raise InvalidMessage(str(error)) from None
         return self._keep_new_plan(tenant, plan, validated)
 
     @rpc(expected_exceptions=ROUND_ERRORS)
-    def replan_round(self, tenant: str, round_id: str, change: dict[str, Any]) -> dict[str, Any]:
+    def replan_round(
+        self, tenant: str, caller: dict[str, Any], round_id: str, change: dict[str, Any]
+    ) -> dict[str, Any]:
         """A new plan from where a vehicle is; done stops never move. Publishes
         `round_replanned`."""
+        who = _caller(caller)
         validated = _validated(ReplanRequest, change).model_dump(mode="json")
         found = self.store.rounds.get(tenant, round_id)
-        if found is None:
+        if found is None or not who.tenant_wide:
             raise NotFound(f"no round {round_id}")
         plan, request = found
         if validated["vehicle_id"] not in {v["vehicle_id"] for v in plan["vehicles"]}:
@@ -146,12 +184,17 @@ class RoutingService:
         router, executor = self._road()
         try:
             if plan["kind"] == "waste":
-                containers = self.store.containers.all(tenant)
+                containers = self._plannable(tenant)
+                unknown = set(validated["urgent_containers"]) - {c["id"] for c in containers}
+                if unknown:
+                    raise InvalidMessage(
+                        f"urgent containers not registered, or retired: {sorted(unknown)}"
+                    )
                 readings = {
                     c["id"]: self.store.containers.readings(tenant, c["id"]) for c in containers
                 }
                 job = executor.submit(
-                    round_jobs.replan_waste_job,
+                    waste_job.replan_waste_job,
                     router.graph.version,
                     request,
                     plan,
@@ -161,10 +204,10 @@ class RoutingService:
                 )
             else:
                 job = executor.submit(
-                    round_jobs.replan_meals_job, router.graph.version, request, plan, validated
+                    meal_job.replan_meals_job, router.graph.version, request, plan, validated
                 )
             new_plan = job.result()
-        except PointError as error:
+        except PLAN_ERRORS as error:
             raise InvalidMessage(str(error)) from None
         if validated["added"] and plan["kind"] == "meals":
             request = {**request, "deliveries": request["deliveries"] + validated["added"]}
@@ -179,36 +222,140 @@ class RoutingService:
         return dict(new_plan)
 
     @rpc(expected_exceptions=ROUND_ERRORS)
-    def get_round(self, tenant: str, round_id: str) -> dict[str, Any]:
+    def get_round(self, tenant: str, caller: dict[str, Any], round_id: str) -> dict[str, Any]:
+        """The round as the caller may see it: whole for a dispatcher, a driver's own vehicles."""
+        who = _caller(caller)
         found = self.store.rounds.get(tenant, round_id)
-        if found is None:
+        vehicles = vehicles_for(who, found[0]) if found is not None else []
+        if found is None or not (who.tenant_wide or vehicles):
             raise NotFound(f"no round {round_id}")
-        return found[0]
+        return {**found[0], "vehicles": vehicles}
 
-    @rpc
+    @rpc(expected_exceptions=ROUND_ERRORS)
     def rounds_of_day(
-        self, tenant: str, day: str, driver: str | None = None
+        self, tenant: str, caller: dict[str, Any], day: str, driver: str | None = None
     ) -> list[dict[str, Any]]:
-        """The day's rounds; with `driver`, only that driver's vehicles."""
-        plans = self.store.rounds.of_day(tenant, day)
-        if driver is None:
-            return plans
+        """The day's rounds the caller reaches (a driver: their own vehicles only); with
+        `driver`, only that driver's vehicles."""
+        who = _caller(caller)
         mine = []
-        for plan in plans:
-            vehicles = [v for v in plan["vehicles"] if v.get("driver") == driver]
-            if vehicles:
+        for plan in self.store.rounds.of_day(tenant, day):
+            vehicles = vehicles_for(who, plan)
+            if driver is not None:
+                vehicles = [v for v in vehicles if v.get("driver") == driver]
+            if vehicles or (who.tenant_wide and driver is None):
                 mine.append({**plan, "vehicles": vehicles})
         return mine
 
     # -- waste ----------------------------------------------------------------------------------
     @rpc(expected_exceptions=ROUND_ERRORS)
-    def register_containers(self, tenant: str, containers: list[dict[str, Any]]) -> dict[str, Any]:
-        validated = [_validated(ContainerIn, c).model_dump(mode="json") for c in containers]
-        return {"registered": self.store.containers.register(tenant, validated)}
+    def register_containers(
+        self, tenant: str, caller: dict[str, Any], containers: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Register (or replace) containers, each checked on the road graph: one too far from any
+        road is refused, named with its distance and nearest road, unless the caller accepts its
+        nearest road point. Answers per container; refuses the lot when none can be registered."""
+        _planner(caller)
+        wanted = [_validated(ContainerIn, c) for c in containers]
+        ids = [c.id for c in wanted]
+        if len(set(ids)) != len(ids):
+            raise InvalidMessage(
+                f"container ids must be unique: {sorted({i for i in ids if ids.count(i) > 1})}"
+            )
+        verdicts: list[ContainerVerdict] = []
+        keep: list[dict[str, Any]] = []
+        for accept in (False, True):
+            group = [c for c in wanted if c.accept_nearest_road is accept]
+            placement = self._place([(c.id, c.name, c.location) for c in group], accept)
+            for container in group:
+                verdict, stored = registration_verdict(container, placement)
+                verdicts.append(verdict)
+                if stored is not None:
+                    keep.append(stored)
+        if not keep:
+            raise InvalidMessage("; ".join(v.detail for v in verdicts))
+        self.store.containers.register(tenant, keep)
+        order = {cid: i for i, cid in enumerate(ids)}
+        verdicts.sort(key=lambda v: order[v.id])
+        return ContainersRegistered(
+            registered=len(keep), refused=len(verdicts) - len(keep), items=verdicts
+        ).model_dump(mode="json")
 
     @rpc(expected_exceptions=ROUND_ERRORS)
-    def record_reading(self, tenant: str, reading: dict[str, Any]) -> dict[str, Any]:
+    def list_containers(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        if not _caller(caller).tenant_wide:
+            return []
+        return self.store.containers.all(tenant)
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def get_container(
+        self, tenant: str, caller: dict[str, Any], container_id: str
+    ) -> dict[str, Any]:
+        """The container and its readings still kept (oldest first)."""
+        found = self._container(tenant, caller, container_id)
+        return {
+            "container": found,
+            "readings": self.store.containers.readings(tenant, container_id),
+        }
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def update_container(
+        self, tenant: str, caller: dict[str, Any], container_id: str, patch: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Move (checked on the road graph like a registration), rename, resize or retire."""
+        current = ContainerOut.model_validate(self._container(tenant, caller, container_id))
+        change = _validated(ContainerPatch, patch)
+        updates = change.model_dump(exclude_unset=True, exclude={"accept_nearest_road"})
+        updates = {k: v for k, v in updates.items() if v is not None}
+        if change.location is not None:
+            placement = self._place(
+                [(container_id, current.name, change.location)], change.accept_nearest_road
+            )
+            if placement.misplaced:
+                allowed = self._road()[0].max_snap_m
+                raise InvalidMessage(
+                    f"container {placement.misplaced[0].describe()} (at most {allowed:.0f} m "
+                    "allowed): give coordinates on a road, or send accept_nearest_road=true"
+                )
+            updates["location"] = placement.located[container_id]
+        moved = ContainerOut.model_validate({**current.model_dump(), **updates})
+        self.store.containers.register(tenant, [moved.model_dump(mode="json")])
+        return moved.model_dump(mode="json")
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def delete_container(
+        self, tenant: str, caller: dict[str, Any], container_id: str
+    ) -> dict[str, Any]:
+        """Forget a container; its readings are kept for the retention period, then expire."""
+        self._container(tenant, caller, container_id)
+        self.store.containers.delete(tenant, container_id)
+        return {"id": container_id, "deleted": True}
+
+    def _container(self, tenant: str, caller: dict[str, Any], container_id: str) -> dict[str, Any]:
+        found = self.store.containers.get(tenant, container_id)
+        if found is None or not _caller(caller).tenant_wide:
+            raise NotFound(f"no container {container_id}")
+        return found
+
+    def _place(self, spots: list[tuple[str, str, Any]], accept: bool) -> Placement:
+        if not spots:
+            return Placement({}, [])
+        router, executor = self._road()
+        placed: Placement = executor.submit(place_job, router.graph.version, spots, accept).result()
+        return placed
+
+    def _plannable(self, tenant: str) -> list[dict[str, Any]]:
+        return [c for c in self.store.containers.all(tenant) if not c.get("retired")]
+
+    @rpc(expected_exceptions=ROUND_ERRORS)
+    def record_reading(
+        self, tenant: str, caller: dict[str, Any], reading: dict[str, Any]
+    ) -> dict[str, Any]:
         """A fill-level reading; the same reading id twice is recorded once."""
+        _planner(caller)
+        return self._record_reading(tenant, reading)
+
+    def _record_reading(self, tenant: str, reading: dict[str, Any]) -> dict[str, Any]:
         validated = _validated(FillReading, reading)
         if not self.store.containers.exists(tenant, validated.container_id):
             raise InvalidMessage(f"unknown container {validated.container_id!r}")
@@ -223,15 +370,17 @@ class RoutingService:
     def handle_fill_level_measured(self, body: dict[str, Any]) -> None:
         # Sensors' bridge publishes readings as events; a bad one is dead-lettered with why.
         envelope, reading = open_message(body, FillReading)
-        self.record_reading(envelope.tenant, reading.model_dump(mode="json"))
+        self._record_reading(envelope.tenant, reading.model_dump(mode="json"))
 
     @rpc(expected_exceptions=ROUND_ERRORS)
-    def plan_waste_round(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
-        """Forecast every container of the stream, plan the trucks' trips; `round_planned`."""
+    def plan_waste_round(
+        self, tenant: str, caller: dict[str, Any], request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Forecast every container of the stream, plan the trucks' trips; `round_planned`.
+        Retired containers are left out."""
+        _planner(caller)
         validated = _validated(WasteRoundRequest, request).model_dump(mode="json")
-        containers = [
-            c for c in self.store.containers.all(tenant) if c["stream"] == validated["stream"]
-        ]
+        containers = [c for c in self._plannable(tenant) if c["stream"] == validated["stream"]]
         if not containers:
             raise InvalidMessage(f"no {validated['stream']} container is registered")
         readings = {c["id"]: self.store.containers.readings(tenant, c["id"]) for c in containers}
@@ -239,14 +388,14 @@ class RoutingService:
         round_id = f"waste-{validated['date']}-{uuid.uuid4().hex[:8]}"
         try:
             plan = executor.submit(
-                round_jobs.plan_waste_job,
+                waste_job.plan_waste_job,
                 router.graph.version,
                 validated,
                 containers,
                 readings,
                 round_id,
             ).result()
-        except PointError as error:
+        except PLAN_ERRORS as error:
             raise InvalidMessage(str(error)) from None
         return self._keep_new_plan(tenant, plan, validated)
 
@@ -272,6 +421,18 @@ class RoutingService:
 
     def _relay(self) -> None:
         outbox.relay(self.store.client, self.store.outbox_prefix, self.dispatch)
+
+
+def _caller(raw: Any) -> Caller:
+    return _validated(Caller, raw)
+
+
+def _planner(raw: Any) -> Caller:
+    """Planning and the containers are the dispatchers' (and admins'): the whole tenant's."""
+    who = _caller(raw)
+    if not who.tenant_wide:
+        raise Forbidden(f"{who.role.value}s do not plan rounds or manage containers")
+    return who
 
 
 def _validated(model: type[ModelT], raw: Any) -> ModelT:

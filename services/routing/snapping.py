@@ -54,6 +54,28 @@ class Snap:
     cand_fraction: FloatArray  # (M,) 0 at the edge's tail, 1 at its head
 
 
+@dataclass(frozen=True)
+class Nearest:
+    """Each point's nearest road, however far (see `Snapper.nearest`)."""
+
+    distance_m: FloatArray  # (N,) inf for an invalid coordinate
+    lat: FloatArray  # (N,) the nearest point of that road
+    lon: FloatArray
+    edge: IntArray  # (N,) the road's edge, -1 for an invalid coordinate
+
+
+@dataclass(frozen=True)
+class _Search:
+    point: IntArray  # candidate pairs (point, segment), with their projections
+    seg: IntArray
+    t: FloatArray
+    qx: FloatArray
+    qy: FloatArray
+    dist: FloatArray
+    best_dist: FloatArray  # (N,) per point
+    best: IntArray  # (N,) index of each point's best candidate
+
+
 class Snapper:
     def __init__(self, graph: RoadGraph) -> None:
         self._graph = graph
@@ -96,18 +118,29 @@ class Snapper:
         lon = np.degrees(x / (EARTH_RADIUS_M * np.cos(self._lat0)))
         return lat, lon
 
-    def snap(self, lat: FloatArray, lon: FloatArray, max_distance_m: float) -> Snap:
-        """Snap each point; raise PointError listing every point that is invalid or too far."""
+    def nearest(self, lat: FloatArray, lon: FloatArray) -> Nearest:
+        """The nearest road of each point, however far; never raises.
+
+        A point that is not a valid coordinate gets an infinite distance and edge -1."""
         lat = np.asarray(lat, dtype=np.float64)
         lon = np.asarray(lon, dtype=np.float64)
-        problems = _invalid_coordinates(lat, lon)
-        if problems:
-            raise PointError(problems)
         n = len(lat)
-        if n == 0:
-            empty = np.zeros(0)
-            return Snap(empty, empty, empty, empty.astype(np.int64), empty.astype(np.int64), empty)
+        valid = np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+        distance = np.full(n, np.inf)
+        out_lat, out_lon = np.full(n, np.nan), np.full(n, np.nan)
+        edge = np.full(n, -1, dtype=np.int64)
+        if valid.any() and len(self._seg_len):
+            found = self._search(lat[valid], lon[valid])
+            distance[valid] = found.best_dist
+            out_lat[valid], out_lon[valid] = self.unproject(
+                found.qx[found.best], found.qy[found.best]
+            )
+            edge[valid] = self._seg_edge[found.seg[found.best]]
+        return Nearest(distance, out_lat, out_lon, edge)
+
+    def _search(self, lat: FloatArray, lon: FloatArray) -> _Search:
         x, y = self.project(lat, lon)
+        n = len(lat)
         nearest_mid, _ = self._tree.query(np.column_stack([x, y]))
         # Any segment nearer than the nearest piece midpoint has a midpoint within half a piece.
         radius = nearest_mid + self._half_piece + SAME_SPOT_M
@@ -121,6 +154,22 @@ class Snapper:
         np.minimum.at(best_dist, point, dist)
         order = np.lexsort((dist, point))
         best = order[np.searchsorted(point[order], np.arange(n))]
+        return _Search(point, seg, t, qx, qy, dist, best_dist, best)
+
+    def snap(self, lat: FloatArray, lon: FloatArray, max_distance_m: float) -> Snap:
+        """Snap each point; raise PointError listing every point that is invalid or too far."""
+        lat = np.asarray(lat, dtype=np.float64)
+        lon = np.asarray(lon, dtype=np.float64)
+        problems = _invalid_coordinates(lat, lon)
+        if problems:
+            raise PointError(problems)
+        n = len(lat)
+        if n == 0:
+            empty = np.zeros(0)
+            return Snap(empty, empty, empty, empty.astype(np.int64), empty.astype(np.int64), empty)
+        found = self._search(lat, lon)
+        point, seg, t, qx, qy = found.point, found.seg, found.t, found.qx, found.qy
+        dist, best_dist, best = found.dist, found.best_dist, found.best
         far = best_dist > max_distance_m
         if far.any():
             raise PointError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import redis
@@ -12,6 +13,7 @@ from services.common import outbox
 from services.common.settings import Settings, deployment_of
 
 PREFIX = "routing"
+DAY_S = 86_400
 
 
 class RoutingStore:
@@ -21,26 +23,30 @@ class RoutingStore:
         # One outbox per deployment: another deployment's routing never relays our events.
         self.outbox_prefix = f"{PREFIX}:_:{deployment_of(settings.amqp_uri)}"
         self.rounds = RoundsStore(client, self.outbox_prefix)
-        self.containers = ContainersStore(client)
+        self.containers = ContainersStore(client, settings.readings_retention_days * DAY_S)
 
     def _delivery_key(self, tenant: str, delivery_id: str) -> str:
         return f"{PREFIX}:{tenant}:delivery:{delivery_id}"
 
     def record_delivery_failure(
-        self, tenant: str, report: DeliveryFailureReport, event_body: dict[str, Any]
+        self,
+        tenant: str,
+        report: DeliveryFailureReport,
+        day: str,
+        reported_by: str,
+        event_body: dict[str, Any],
     ) -> bool:
-        """Mark the delivery failed and queue `delivery_failed`, once per attempt.
+        """Mark the delivery failed and queue `delivery_failed`, once per delivery and day.
 
-        Returns False when this very attempt was already recorded (a retried request), in which
-        case no second event is queued.
+        Returns False when a failure of this delivery was already recorded that day (a retried
+        request, or a second report at another time), in which case no second event is queued.
         """
         key = self._delivery_key(tenant, report.delivery_id)
-        attempt = report.attempted_at.isoformat()
         with self.client.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     pipe.watch(key)
-                    if pipe.hget(key, "failed_attempt") == attempt:
+                    if pipe.hget(key, "failed_day") == day:
                         pipe.unwatch()
                         return False
                     pipe.multi()
@@ -48,9 +54,11 @@ class RoutingStore:
                         key,
                         mapping={
                             "status": "failed",
-                            "failed_attempt": attempt,
+                            "failed_day": day,
+                            "failed_attempt": report.attempted_at.isoformat(),
                             "reason": report.reason,
                             "commune": report.commune,
+                            "reported_by": reported_by,
                         },
                     )
                     outbox.append(pipe, self.outbox_prefix, "delivery_failed", event_body)
@@ -142,10 +150,14 @@ class RoundsStore:
 
 
 class ContainersStore:
-    """Connected containers and their fill readings (idempotent on reading id)."""
+    """Connected containers and their fill readings (idempotent on reading id).
 
-    def __init__(self, client: redis.Redis) -> None:
+    Readings are kept `retention_s`: older ones are trimmed as new ones come, and a deleted
+    container's readings expire that long after its deletion."""
+
+    def __init__(self, client: redis.Redis, retention_s: int) -> None:
         self.client = client
+        self.retention_s = retention_s
 
     def _k(self, tenant: str, *parts: str) -> str:
         return ":".join((PREFIX, tenant, *parts))
@@ -154,11 +166,26 @@ class ContainersStore:
         with self.client.pipeline(transaction=True) as pipe:
             for container in containers:
                 pipe.hset(self._k(tenant, "containers"), container["id"], json.dumps(container))
+                # Registered again after a deletion: its history is its own again, kept.
+                pipe.persist(self._k(tenant, "readings", container["id"]))
             pipe.execute()
         return len(containers)
 
     def all(self, tenant: str) -> list[dict[str, Any]]:
-        return [json.loads(v) for v in self.client.hvals(self._k(tenant, "containers"))]
+        found = [json.loads(v) for v in self.client.hvals(self._k(tenant, "containers"))]
+        return sorted(found, key=lambda c: str(c["id"]))
+
+    def get(self, tenant: str, container_id: str) -> dict[str, Any] | None:
+        raw = self.client.hget(self._k(tenant, "containers"), container_id)
+        return None if raw is None else dict(json.loads(raw))
+
+    def delete(self, tenant: str, container_id: str) -> bool:
+        """Forget the container; its readings stay for the retention period, then expire."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._k(tenant, "containers"), container_id)
+            pipe.expire(self._k(tenant, "readings", container_id), self.retention_s)
+            removed, _ = pipe.execute()
+        return bool(removed)
 
     def exists(self, tenant: str, container_id: str) -> bool:
         return bool(self.client.hexists(self._k(tenant, "containers"), container_id))
@@ -167,11 +194,10 @@ class ContainersStore:
         """Store a reading once; False if this reading id was already recorded."""
         with self.client.pipeline(transaction=True) as pipe:
             pipe.sadd(self._k(tenant, "reading-ids"), reading["reading_id"])
-            pipe.zadd(
-                self._k(tenant, "readings", reading["container_id"]),
-                {json.dumps(reading, sort_keys=True): at_epoch},
-            )
-            added, _ = pipe.execute()
+            readings = self._k(tenant, "readings", reading["container_id"])
+            pipe.zadd(readings, {json.dumps(reading, sort_keys=True): at_epoch})
+            pipe.zremrangebyscore(readings, "-inf", f"({time.time() - self.retention_s}")
+            added, *_ = pipe.execute()
         # For a duplicate the ZADD rewrote the very same member: nothing changed.
         return bool(added)
 
@@ -180,5 +206,5 @@ class ContainersStore:
         return [json.loads(item) for item in raw]
 
 
-def failure_event(report: DeliveryFailureReport) -> DeliveryFailed:
-    return DeliveryFailed(**report.model_dump())
+def failure_event(report: DeliveryFailureReport, reported_by: str) -> DeliveryFailed:
+    return DeliveryFailed(**report.model_dump(), reported_by=reported_by)

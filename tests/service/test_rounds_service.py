@@ -24,6 +24,7 @@ FOUR_STOPS = [  # a 4-stop meal round around Zoersel, Malle and Pulle
     {"id": "d3", "location": [51.2480, 4.8420], "window_start": "11:30", "window_end": "12:30"},
     {"id": "d4", "location": [51.2860, 4.8020], "window_start": "11:00", "window_end": "12:00"},
 ]  # fmt: skip
+DISPATCHER = {"username": "dispatcher-1", "role": "dispatcher"}
 VAN = {"id": "van-1", "capacity": 10, "shift_start": "10:30", "shift_end": "14:00",
        "driver": "driver-1"}  # fmt: skip
 
@@ -64,8 +65,8 @@ def test_a_four_stop_round_respects_windows_capacity_and_the_chain(
 
     with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
         with entrypoint_waiter(watcher, "handle_round_planned", timeout=60):
-            plan = routing.plan_meal_round(tenant, _request())
-        driver_view = routing.rounds_of_day(tenant, "2026-11-24", "driver-1")
+            plan = routing.plan_meal_round(tenant, DISPATCHER, _request())
+        driver_view = routing.rounds_of_day(tenant, DISPATCHER, "2026-11-24", "driver-1")
 
     assert plan["feasible"] and plan["unserved"] == []
     (van,) = plan["vehicles"]
@@ -95,7 +96,9 @@ def test_impossible_deliveries_come_back_unserved_with_a_reason(
     too_big = {**FOUR_STOPS[1], "id": "big", "boxes": 40}
 
     with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
-        plan = routing.plan_meal_round(tenant, _request([*FOUR_STOPS[2:], too_early, too_big]))
+        plan = routing.plan_meal_round(
+            tenant, DISPATCHER, _request([*FOUR_STOPS[2:], too_early, too_big])
+        )
 
     reasons = {u["id"]: u["reason"] for u in plan["unserved"]}
     assert reasons == {"early": "outside_every_window", "big": "capacity"}
@@ -110,18 +113,19 @@ def test_replan_keeps_done_stops_and_adds_a_late_order(
     container.start()
 
     with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
-        plan = routing.plan_meal_round(tenant, _request())
+        plan = routing.plan_meal_round(tenant, DISPATCHER, _request())
         order = [s["id"] for s in plan["vehicles"][0]["stops"]]
         first = plan["vehicles"][0]["stops"][0]
         late_order = {"id": "late", "location": [51.2750, 4.7700], "window_start": "11:00",
                       "window_end": "13:30"}  # fmt: skip
         new = routing.replan_round(
             tenant,
+            DISPATCHER,
             plan["round_id"],
             {"vehicle_id": "van-1", "position": first["location"], "now": first["service_start"],
              "done": [order[0]], "added": [late_order]},
         )  # fmt: skip
-        stored = routing.get_round(tenant, plan["round_id"])
+        stored = routing.get_round(tenant, DISPATCHER, plan["round_id"])
 
     stops = new["vehicles"][0]["stops"]
     assert stops[0]["id"] == order[0] and stops[0]["done"]
@@ -137,7 +141,7 @@ def test_a_bad_request_names_what_is_wrong(
     bad = _request([{**FOUR_STOPS[0], "window_start": "12:30", "window_end": "11:00"}])
 
     with ServiceRpcProxy("routing", routing_config) as routing, pytest.raises(RemoteError) as err:
-        routing.plan_meal_round(tenant, bad)
+        routing.plan_meal_round(tenant, DISPATCHER, bad)
 
     assert err.value.exc_type == "InvalidMessage"
     assert "window ends before it starts" in str(err.value)
@@ -165,19 +169,24 @@ def test_waste_round_visits_what_will_overflow_and_skips_the_rest(
     truck = {"id": "truck-1", "capacity": 5000, "shift_start": "06:00", "shift_end": "13:00"}
 
     with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
-        routing.register_containers(tenant, CONTAINERS)
+        routing.register_containers(tenant, DISPATCHER, CONTAINERS)
         for cid, levels in LEVELS.items():
             for day, level in zip((21, 22, 23), levels, strict=True):
                 reading = {"reading_id": f"{cid}-{day}", "container_id": cid,
                            "at": f"2026-11-{day}T08:00:00+01:00", "level_pct": level}  # fmt: skip
-                assert routing.record_reading(tenant, reading)["status"] == "recorded"
-        again = routing.record_reading(tenant, {**reading})
+                assert routing.record_reading(tenant, DISPATCHER, reading)["status"] == "recorded"
+        again = routing.record_reading(tenant, DISPATCHER, {**reading})
         with pytest.raises(RemoteError) as unknown:
-            routing.record_reading(tenant, {**reading, "reading_id": "x", "container_id": "nope"})
+            routing.record_reading(
+                tenant, DISPATCHER, {**reading, "reading_id": "x", "container_id": "nope"}
+            )
         with pytest.raises(RemoteError) as overfull:
-            routing.record_reading(tenant, {**reading, "reading_id": "y", "level_pct": 140})
+            routing.record_reading(
+                tenant, DISPATCHER, {**reading, "reading_id": "y", "level_pct": 140}
+            )
         plan = routing.plan_waste_round(
             tenant,
+            DISPATCHER,
             {"date": "2026-11-24", "collection_time": "08:00", "depot": KITCHEN,
              "disposal_sites": [[51.2500, 4.7000]], "trucks": [truck], "time_limit_s": 2},
         )  # fmt: skip
@@ -198,6 +207,7 @@ def test_waste_round_visits_what_will_overflow_and_skips_the_rest(
     with ServiceRpcProxy("routing", routing_config, timeout=120) as routing:
         new = routing.replan_round(
             tenant,
+            DISPATCHER,
             plan["round_id"],
             {"vehicle_id": "truck-1", "position": first["location"], "now": "08:30",
              "done": [first["id"]], "urgent_containers": ["c-half"]},

@@ -1,4 +1,6 @@
-"""The three services answer, and an event from routing reaches alerts exactly once."""
+"""The three services answer, and an event from routing reaches alerts exactly once.
+
+(A failed delivery reported twice opens one escalation: `test_delivery_failure_service.py`.)"""
 
 from __future__ import annotations
 
@@ -45,29 +47,6 @@ def test_each_service_answers_ping_with_its_identity(
     assert answer["version"]
 
 
-def test_failed_delivery_opens_one_escalation_even_when_reported_twice(
-    runner_factory: Any, service_config: dict[str, Any], tenant: str
-) -> None:
-    runner = runner_factory(service_config, RoutingService, AlertsService)
-    runner.start()
-    alerts = next(c for c in runner.containers if c.service_name == "alerts")
-    message = make_message(_failure(), tenant=tenant)
-
-    with ServiceRpcProxy("routing", service_config) as routing:
-        with entrypoint_waiter(alerts, "handle_delivery_failed", timeout=10):
-            first = routing.report_delivery_failed(message)
-        # A driver's phone retrying the same report must not alert anyone a second time.
-        second = routing.report_delivery_failed(message)
-
-    assert first == {"delivery_id": "d-42", "status": "failed", "new": True}
-    assert second["new"] is False
-    with ServiceRpcProxy("alerts", service_config) as alerts_rpc:
-        escalations = alerts_rpc.list_escalations(tenant)
-    assert len(escalations) == 1
-    assert escalations[0]["subject_id"] == "d-42"
-    assert "nobody answered the door" in escalations[0]["summary"]
-
-
 def test_redelivered_event_changes_nothing(
     container_factory: Any, service_config: dict[str, Any], tenant: str
 ) -> None:
@@ -77,7 +56,7 @@ def test_redelivered_event_changes_nothing(
 
     container = container_factory(AlertsService, service_config)
     container.start()
-    body = make_message(failure_event(_failure("d-7")), tenant=tenant)
+    body = make_message(failure_event(_failure("d-7"), "driver-1"), tenant=tenant)
     dispatch = event_dispatcher(service_config)
 
     for _ in range(3):  # the broker delivering the very same event three times
@@ -96,7 +75,7 @@ def test_bad_report_is_refused_with_the_reason(
     bad = {"tenant": tenant, "payload": {"delivery_id": "d-1", "reason": "asleep"}}
 
     with ServiceRpcProxy("routing", service_config) as routing, pytest.raises(RemoteError) as err:
-        routing.report_delivery_failed(bad)
+        routing.report_delivery_failed(bad, {"username": "driver-1", "role": "driver"})
 
     assert err.value.exc_type == "InvalidMessage"
     assert "reason" in str(err.value) and "commune" in str(err.value)

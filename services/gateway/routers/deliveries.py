@@ -1,4 +1,5 @@
-"""Drivers (and dispatchers) report what happened at the door; routing owns the delivery."""
+"""Drivers (and dispatchers) report what happened at the door; routing owns the delivery and
+decides who may report it (a driver: only a stop of their own round that day)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
     "/{delivery_id}/failure",
     response_model=DeliveryFailureAccepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={503: {"description": "the routing service is unreachable or did not answer"}},
+    responses={
+        404: {"description": "no such delivery on a round of that day that you drive"},
+        422: {"description": "the commune is not this tenant's, or not the delivery's"},
+        503: {"description": "the routing service is unreachable or did not answer"},
+    },
 )
 def report_failure(
     delivery_id: Annotated[str, Path(min_length=1, max_length=64)],
@@ -40,5 +45,7 @@ def report_failure(
     report = DeliveryFailureReport(delivery_id=delivery_id, **body.model_dump())
     correlation_id: str = request.state.request_id
     message = make_message(report, tenant=gateway.settings.tenant, correlation_id=correlation_id)
-    answer = gateway.rpc.call("routing", "report_delivery_failed", message)
+    # Routing decides whether this delivery is the caller's: a driver's own round that day.
+    caller = user.caller.model_dump(mode="json")
+    answer = gateway.rpc.call("routing", "report_delivery_failed", message, caller)
     return expect("routing", DeliveryFailureAccepted, {**answer, "correlation_id": correlation_id})

@@ -11,11 +11,15 @@ import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 from pydantic import TypeAdapter
 
 from contracts.rounds import (
+    ContainerDetail,
     ContainerIn,
+    ContainerOut,
+    ContainerPatch,
+    ContainersRegistered,
     FillReading,
     MealRoundRequest,
     ReadingOutcome,
@@ -32,10 +36,12 @@ router = APIRouter(tags=["rounds"])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Planner = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)]
 RoundId = Annotated[str, Path(min_length=1, max_length=128)]
+ContainerId = Annotated[str, Path(min_length=1, max_length=64)]
 PARIS = ZoneInfo("Europe/Paris")
 # A solve runs for its own time limit; this covers the matrix, the geometry and the queue.
 SOLVE_SLACK_S = 30.0
 _PLANS = TypeAdapter(list[RoundPlan])
+_CONTAINERS = TypeAdapter(list[ContainerOut])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "no road graph is loaded, or another re-plan of this round won"},
@@ -43,19 +49,28 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     503: {"description": "the routing service is unreachable or did not answer in time"},
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such round"}}
+NO_CONTAINER: dict[int | str, dict[str, Any]] = {404: {"description": "no such container"}}
 
 
-def _solve(gateway: Gateway, method: str, time_limit_s: float, *args: Any) -> RoundPlan:
+def _call(gateway: Gateway, user: CurrentUser, method: str, *args: Any, **kw: Any) -> Any:
+    """Routing decides what the caller reaches: the tenant, then who asks, on every call."""
+    caller = user.caller.model_dump(mode="json")
+    return gateway.rpc.call("routing", method, gateway.settings.tenant, caller, *args, **kw)
+
+
+def _solve(
+    gateway: Gateway, user: CurrentUser, method: str, time_limit_s: float, *args: Any
+) -> RoundPlan:
     # Whole tens of seconds, so that the RPC pool sees few distinct timeouts.
     timeout = max(gateway.rpc.timeout_s, 10.0 * math.ceil((time_limit_s + SOLVE_SLACK_S) / 10))
-    answer = gateway.rpc.call("routing", method, gateway.settings.tenant, *args, timeout_s=timeout)
+    answer = _call(gateway, user, method, *args, timeout_s=timeout)
     return expect("routing", RoundPlan, answer)
 
 
-def _plans(gateway: Gateway, day: dt.date, driver: str | None) -> list[RoundPlan]:
-    answer = gateway.rpc.call(
-        "routing", "rounds_of_day", gateway.settings.tenant, day.isoformat(), driver
-    )
+def _plans(
+    gateway: Gateway, user: CurrentUser, day: dt.date, driver: str | None
+) -> list[RoundPlan]:
+    answer = _call(gateway, user, "rounds_of_day", day.isoformat(), driver)
     try:
         return _PLANS.validate_python(answer)
     except ValueError as error:
@@ -69,8 +84,9 @@ def _plans(gateway: Gateway, day: dt.date, driver: str | None) -> list[RoundPlan
     responses=ERRORS,
 )
 def plan_meal_round(body: MealRoundRequest, user: Planner, gateway: GatewayDep) -> RoundPlan:
-    """Plan the day's meal rounds; the plan says which deliveries could not be served and why."""
-    return _solve(gateway, "plan_meal_round", body.time_limit_s, body.model_dump(mode="json"))
+    """Plan the day's meal rounds. Deliveries that cannot be served are listed, with why (one
+    too far from any road: `not_on_road_network`, with its distance); the rest is planned."""
+    return _solve(gateway, user, "plan_meal_round", body.time_limit_s, body.model_dump(mode="json"))
 
 
 @router.post(
@@ -80,8 +96,11 @@ def plan_meal_round(body: MealRoundRequest, user: Planner, gateway: GatewayDep) 
     responses=ERRORS,
 )
 def plan_waste_round(body: WasteRoundRequest, user: Planner, gateway: GatewayDep) -> RoundPlan:
-    """Plan the trucks' trips from the containers' forecast fill; lists the skipped ones."""
-    return _solve(gateway, "plan_waste_round", body.time_limit_s, body.model_dump(mode="json"))
+    """Plan the trucks' trips from the containers' forecast fill; lists the skipped ones, and
+    the unserved with why (`not_on_road_network`, `unreachable`...); retired ones are left out."""
+    return _solve(
+        gateway, user, "plan_waste_round", body.time_limit_s, body.model_dump(mode="json")
+    )
 
 
 @router.get("/rounds", response_model=list[RoundPlan], responses=ERRORS)
@@ -91,13 +110,12 @@ def rounds_of_day(
     gateway: GatewayDep,
     driver: Annotated[str | None, Query(max_length=64, description="only this driver's")] = None,
 ) -> list[RoundPlan]:
-    return _plans(gateway, date, driver)
+    return _plans(gateway, user, date, driver)
 
 
 @router.get("/rounds/{round_id}", response_model=RoundPlan, responses={**ERRORS, **NOT_FOUND})
 def get_round(round_id: RoundId, user: Planner, gateway: GatewayDep) -> RoundPlan:
-    answer = gateway.rpc.call("routing", "get_round", gateway.settings.tenant, round_id)
-    return expect("routing", RoundPlan, answer)
+    return expect("routing", RoundPlan, _call(gateway, user, "get_round", round_id))
 
 
 @router.post(
@@ -108,26 +126,78 @@ def replan_round(
 ) -> RoundPlan:
     """A new version from where the vehicle is: done stops stay first; `changed` lists moves."""
     return _solve(
-        gateway, "replan_round", body.time_limit_s, round_id, body.model_dump(mode="json")
+        gateway, user, "replan_round", body.time_limit_s, round_id, body.model_dump(mode="json")
     )
 
 
-@router.post("/containers", responses=ERRORS)
+@router.post(
+    "/containers",
+    response_model=ContainersRegistered,
+    responses={
+        **ERRORS,
+        422: {"description": "the body is invalid, or no container could be placed on a road"},
+    },
+)
 def register_containers(
-    body: list[ContainerIn], user: Planner, gateway: GatewayDep
-) -> dict[str, int]:
-    """Register (or update) connected containers; answers how many were registered."""
+    body: Annotated[list[ContainerIn], Body(max_length=5000)], user: Planner, gateway: GatewayDep
+) -> ContainersRegistered:
+    """Register (or replace) connected containers, answering per container. One farther than
+    500 m from any road is refused with its distance and the nearest road's name: send it again
+    with corrected coordinates, or with `accept_nearest_road: true` to place it on that road."""
     containers = [container.model_dump(mode="json") for container in body]
-    answer = gateway.rpc.call("routing", "register_containers", gateway.settings.tenant, containers)
-    return {"registered": int(answer["registered"])}
+    answer = _call(gateway, user, "register_containers", containers)
+    return expect("routing", ContainersRegistered, answer)
+
+
+@router.get("/containers", response_model=list[ContainerOut], responses=ERRORS)
+def list_containers(user: Planner, gateway: GatewayDep) -> list[ContainerOut]:
+    """Every registered container, retired ones included (`retired: true`)."""
+    try:
+        return _CONTAINERS.validate_python(_call(gateway, user, "list_containers"))
+    except ValueError as error:
+        raise ServiceFailed("routing", "UnexpectedAnswer", str(error)) from None
+
+
+@router.get(
+    "/containers/{container_id}",
+    response_model=ContainerDetail,
+    responses={**ERRORS, **NO_CONTAINER},
+)
+def get_container(container_id: ContainerId, user: Planner, gateway: GatewayDep) -> ContainerDetail:
+    """The container and its fill readings still kept (`ROUTING_READINGS_RETENTION_DAYS`)."""
+    return expect("routing", ContainerDetail, _call(gateway, user, "get_container", container_id))
+
+
+@router.patch(
+    "/containers/{container_id}",
+    response_model=ContainerOut,
+    responses={**ERRORS, **NO_CONTAINER},
+)
+def update_container(
+    container_id: ContainerId, body: ContainerPatch, user: Planner, gateway: GatewayDep
+) -> ContainerOut:
+    """Move (checked on the road graph, as at registration), rename, resize, retire
+    (`retired: true`: kept with its readings, never planned) or bring back a container."""
+    patch = body.model_dump(mode="json", exclude_unset=True)
+    answer = _call(gateway, user, "update_container", container_id, patch)
+    return expect("routing", ContainerOut, answer)
+
+
+@router.delete(
+    "/containers/{container_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**ERRORS, **NO_CONTAINER},
+)
+def delete_container(container_id: ContainerId, user: Planner, gateway: GatewayDep) -> Response:
+    """Forget a container; its readings are kept for the retention period, then expire."""
+    _call(gateway, user, "delete_container", container_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/containers/readings", response_model=ReadingOutcome, responses=ERRORS)
 def record_reading(body: FillReading, user: Planner, gateway: GatewayDep) -> ReadingOutcome:
     """A sensor's fill reading; the same `reading_id` again answers `duplicate`, stored once."""
-    answer = gateway.rpc.call(
-        "routing", "record_reading", gateway.settings.tenant, body.model_dump(mode="json")
-    )
+    answer = _call(gateway, user, "record_reading", body.model_dump(mode="json"))
     return expect("routing", ReadingOutcome, answer)
 
 
@@ -139,4 +209,4 @@ def my_round(
 ) -> list[RoundPlan]:
     """The logged-in driver's rounds of the day: only the vehicles they drive."""
     day = dt.datetime.now(PARIS).date() if date is None else date
-    return _plans(gateway, day, user.user.username)
+    return _plans(gateway, user, day, None)

@@ -16,6 +16,7 @@ from services.gateway.rpc import ServiceFailed
 from services.gateway.users import UserStore
 
 from .conftest import PASSWORD, login
+from .test_rounds_http import meal_request, paris_today
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +29,14 @@ def failure_body(commune: str = "59350") -> dict[str, str]:
         "attempted_at": datetime.now(UTC).isoformat(),
         "note": "volets fermés",
     }
+
+
+def plan_todays_round_with(client: TestClient, delivery_id: str) -> None:
+    """Today's meal round, driven by driver-1, holds `delivery_id`: only then may they report it."""
+    body = meal_request(paris_today(), "driver-1")
+    body["deliveries"][0]["id"] = delivery_id
+    planned = client.post("/rounds/meals", json=body, headers=login(client, "dispatcher-1"))
+    assert planned.status_code == 201, planned.text
 
 
 def test_health_is_degraded_and_names_every_service_when_none_runs(
@@ -138,6 +147,7 @@ def test_a_failed_delivery_reaches_the_dispatcher_and_the_right_mayor(
             username="maire-villeneuve", password=PASSWORD, role=Role.MAYOR, communes=("59009",)
         ),
     )
+    plan_todays_round_with(client, "d-4-stops-2")
     response = client.post(
         "/deliveries/d-4-stops-2/failure",
         json=failure_body("59350"),
@@ -166,6 +176,7 @@ def test_reporting_the_same_attempt_twice_is_not_new(
     role_users: dict[Role, str],
 ) -> None:
     client = make_client(services_amqp_uri)
+    plan_todays_round_with(client, "d-twice")
     body, driver = failure_body(), login(client, "driver-1")
     first = client.post("/deliveries/d-twice/failure", json=body, headers=driver)
     second = client.post("/deliveries/d-twice/failure", json=body, headers=driver)

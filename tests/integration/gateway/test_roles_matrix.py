@@ -46,6 +46,7 @@ SAMPLE_PATH_VALUES = {
     "contact_id": "c-matrix-1",
     "campaign_id": "cmp-matrix-1",
     "round_id": "meals-nope",
+    "container_id": "c-matrix-1",
 }
 
 
