@@ -42,6 +42,12 @@ from contracts.gateway import (
 )
 from contracts.health import HealthReport, ServicePing
 from contracts.identity import Caller
+from contracts.meals_events import (
+    DeliveryCompleted,
+    DeliveryEtaUpdated,
+    EmergencyContact,
+    FamilyNotice,
+)
 from contracts.users import (
     Commune,
     LoginRequest,
@@ -73,14 +79,18 @@ __all__ = [
     "ContactImportReport",
     "ContactPhone",
     "Contract",
+    "DeliveryCompleted",
+    "DeliveryEtaUpdated",
     "DeliveryFailed",
     "DeliveryFailureAccepted",
     "DeliveryFailureReport",
     "DeliveryFailureSubmission",
     "DepartmentVigilance",
+    "EmergencyContact",
     "EncodingPreview",
     "Envelope",
     "Escalation",
+    "FamilyNotice",
     "FeedLevel",
     "GeoPoint",
     "HealthReport",

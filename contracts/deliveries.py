@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import AwareDatetime, Field
 
 from contracts.base import Contract
+from contracts.meals_events import EmergencyContact, FamilyNotice
 
 DeliveryFailureReason = Literal["no_answer", "refused", "address_not_found", "other"]
 
@@ -30,3 +31,8 @@ class DeliveryFailed(Contract):
     attempted_at: AwareDatetime
     note: str = ""
     reported_by: str | None = Field(default=None, description="username of who reported it")
+    senior_id: str | None = Field(default=None, description="the senior, for meal deliveries")
+    emergency_contacts: tuple[EmergencyContact, ...] = Field(
+        default=(), description="whom the welfare check calls, in order"
+    )
+    notify: tuple[FamilyNotice, ...] = ()
