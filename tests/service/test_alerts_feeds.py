@@ -46,7 +46,11 @@ def test_meteofrance_orange_drafts_one_campaign_per_commune_and_a_repeat_changes
     assert drafted["14118"]["request"]["severity"] == "information"  # jaune
     assert all(d["status"] == "draft" for d in first["drafts"])
     assert "Rennes" in drafted["35238"]["request"]["message"]
-    assert again == {"changes": 0, "drafts": []}
+    assert (again["changes"], again["drafts"]) == (0, [])
+    drafted_first = {o["key"]: o for o in first["outcomes"] if o["outcome"] == "drafted"}
+    assert drafted_first["meteofrance:35:3"]["communes"] == ["35047", "35238"]
+    unchanged = {o["key"]: o for o in again["outcomes"] if o["outcome"] == "no_change"}
+    assert unchanged["meteofrance:35:3"]["communes"] == ["35047", "35238"]
     assert len(campaigns) == 3  # nothing sent, nothing duplicated
 
 

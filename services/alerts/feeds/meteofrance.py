@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.feeds import DepartmentVigilance, Level
-from services.alerts.feeds.errors import FeedError, json_object
+from services.alerts.feeds.errors import FeedError, json_object, reader
 from services.alerts.feeds.phenomena import METEOFRANCE_PHENOMENA, as_level
 from services.alerts.feeds.xmlsafe import parse_xml
 
@@ -25,6 +25,7 @@ _NATIONAL = "FRA"
 _LEGACY_ZONE = ZoneInfo("Europe/Paris")
 
 
+@reader("vigilance map")
 def parse_vigilance_map(data: Mapping[str, Any] | bytes | str) -> list[DepartmentVigilance]:
     """Every (department, phenomenon, period) of a vigilance map JSON, with its colour."""
     document = _json(data)
@@ -65,6 +66,7 @@ def parse_vigilance_map(data: Mapping[str, Any] | bytes | str) -> list[Departmen
     return items
 
 
+@reader("vigilance map")
 def parse_legacy_vigilance(document: bytes | str) -> list[DepartmentVigilance]:
     """The legacy XML bulletin: each <DV dep coul> lists phenomena (<risque val>) at that colour.
 

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from contracts.feeds import ReachGeometry, VigicruesReach
-from services.alerts.feeds.errors import FeedError, json_object
+from services.alerts.feeds.errors import FeedError, json_object, reader
 from services.alerts.feeds.phenomena import as_level
 
 # The level property changed name between Vigicrues layer versions; the current one comes first.
 _LEVEL_KEYS = ("NivInfViCr", "NivSituVigiCruEnt")
 
 
+@reader("InfoVigiCru document")
 def parse_infovigicru(data: Mapping[str, Any] | bytes | str) -> list[VigicruesReach]:
     """Every reach of an InfoVigiCru FeatureCollection with its level 1-4 and its geometry."""
     document = _json(data)
