@@ -149,7 +149,7 @@ def _domain(domain_id: str, where: str) -> tuple[str, bool]:
 def _phenomenon_id(value: Any, where: str) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise FeedError(f"{where}: phenomenon {value!r} is not a number") from exc
     if number not in METEOFRANCE_PHENOMENA:
         raise FeedError(f"{where}: unknown phenomenon {number} (expected 1 to 9)")
@@ -161,9 +161,12 @@ def _span(
 ) -> tuple[datetime, datetime]:
     """When the phenomenon is at its maximum colour within the period (the whole period if the
     map gives no hourly detail, as it does for crues)."""
+    detail = item.get("timelaps_items") or []
+    if not isinstance(detail, list):
+        raise FeedError(f"{where}.timelaps_items is not a list")
     moments = [
         (_aware(t.get("begin_time"), where), _aware(t.get("end_time"), where))
-        for t in item.get("timelaps_items") or []
+        for t in detail
         if isinstance(t, Mapping) and t.get("color_id") == level
     ]
     if not moments:

@@ -69,7 +69,7 @@ def phenomenon_for_cap(event: str, parameters: dict[str, str]) -> Phenomenon:
     """The vigilance phenomenon a CAP event stands for, or "autre" (earthquake, abduction...)."""
     awareness = parameters.get("awareness_type", "")
     number = awareness.split(";", 1)[0].strip()
-    if number.isdigit() and int(number) in _AWARENESS_TYPES:
+    if number in {str(n) for n in _AWARENESS_TYPES}:
         return _AWARENESS_TYPES[int(number)]
     lowered = event.lower()
     for pattern, phenomenon in _EVENT_WORDS:
