@@ -147,10 +147,13 @@ def nearest_names(code: str, name: str, reference: Iterable[Commune], count: int
         return f"{same_name.name} is {same_name.code}"
     close = difflib.get_close_matches(_fold(name), list(by_name), n=count, cutoff=0.6)
     named = [f"{by_name[n].name} ({by_name[n].code})" for n in close]
-    holder = next((c for c in known if c.code == code), None)
-    if holder is not None:
-        named.insert(0, f"{code} is {holder.name}")
     return "; ".join(named) if named else "no commune of a close name"
+
+
+def same_name(official: str, given: str) -> bool:
+    """Whether `given` is `official` as a person may type it (case, accents, hyphens, a typo)."""
+    a, b = _fold(official), _fold(given)
+    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= 0.85
 
 
 def _fold(text: str) -> str:
