@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.alerts.service import AlertsService
+from tests.feed_documents.made import OVER_BAILLEUL_AND_METEREN, Area, Info, cap, edxl
 
 pytestmark = pytest.mark.service
 
@@ -95,3 +97,68 @@ def test_a_campaign_can_target_the_flood_zone_along_a_vigicrues_reach(
 
     assert "unknown river reach 'NO50'" in str(unknown.value)
     assert preview["recipients"] == {"sms": 1, "voice": 0}
+
+
+FLANDRE = {"59043": "Bailleul", "59401": "Méteren", "59580": "Steenvoorde"}
+
+
+def _boundaries(shared_data: Path) -> str:
+    nord = json.loads((shared_data / "communes" / "communes-59-nord.geojson").read_text())
+    kept = [f for f in nord["features"] if f["properties"]["code"] in FLANDRE]
+    return json.dumps({"type": "FeatureCollection", "features": kept})
+
+
+def test_each_alert_of_an_envelope_gets_its_outcome_and_a_polygon_drafts_for_its_communes(
+    container_factory: Any, feeds_config: dict[str, Any], shared_data: Path, tenant: str
+) -> None:
+    container = container_factory(AlertsService, feeds_config)
+    container.start()
+    rennes = "48.1,-1.7 48.1,-1.6 48.2,-1.6 48.2,-1.7 48.1,-1.7"
+    envelope = edxl(
+        cap(
+            Info(areas=(Area("Houtland", polygons=(OVER_BAILLEUL_AND_METEREN,)),)), identifier="in"
+        ),
+        cap(Info(areas=(Area("Rennes", polygons=(rennes,)),)), identifier="far"),
+        cap(identifier="drill", status="Exercise"),
+        cap(identifier="secours", scope="Restricted"),
+        cap(Info(severity="Minor"), identifier="minor"),
+        cap(identifier="broken").replace("<certainty>Likely</certainty>", ""),
+    )
+    mayor = {"username": "maire-steenvoorde", "role": "mayor", "communes": ["59580"]}
+    dispatcher = {"username": "regulation", "role": "dispatcher", "communes": []}
+
+    with ServiceRpcProxy("alerts", feeds_config) as alerts:
+        assert alerts.set_commune_boundaries(tenant, _boundaries(shared_data)) == 3
+        answer = alerts.ingest_feed(
+            tenant, "cap", base64.b64encode(envelope.encode()).decode(), FLANDRE, "regulation"
+        )
+        seen_by_mayor = alerts.feed_outcomes(tenant, mayor)
+        seen_by_dispatcher = alerts.feed_outcomes(tenant, dispatcher)
+
+    by_key = {o["key"].split(":")[-1]: o for o in answer["outcomes"]}
+    assert by_key["in"]["outcome"] == "drafted" and by_key["in"]["communes"] == ["59043", "59401"]
+    assert sorted(d["request"]["target"]["communes"][0] for d in answer["drafts"]) == [
+        "59043",
+        "59401",
+    ]
+    assert (by_key["far"]["outcome"], by_key["far"]["why"]) == ("not_concerned", "area_outside")
+    assert (by_key["drill"]["why"], by_key["secours"]["why"]) == ("test_or_exercise", "scope")
+    assert by_key["minor"]["why"] == "level_too_low"
+    rejected = [o for o in answer["outcomes"] if o["outcome"] == "rejected"]
+    assert len(rejected) == 1 and "certainty" in rejected[0]["reason"]
+
+    assert seen_by_dispatcher[0]["outcomes"] == answer["outcomes"]
+    mayors_view = {o["key"].split(":")[-1]: o for o in seen_by_mayor[0]["outcomes"]}
+    assert mayors_view["in"]["outcome"] == "not_concerned" and mayors_view["in"]["communes"] == []
+
+
+def test_a_bad_caller_for_the_outcomes_is_refused(
+    container_factory: Any, feeds_config: dict[str, Any], tenant: str
+) -> None:
+    container = container_factory(AlertsService, feeds_config)
+    container.start()
+
+    with ServiceRpcProxy("alerts", feeds_config) as alerts, pytest.raises(RemoteError) as err:
+        alerts.feed_outcomes(tenant, {"username": "x", "role": "nobody"})
+
+    assert err.value.exc_type == "InvalidMessage"
