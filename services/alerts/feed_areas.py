@@ -39,7 +39,7 @@ def concern(
     if feed.area_kind in ("department", "coast"):
         departments = set(feed.area_ids)
         codes = sorted(c for c in communes if department_of(c) in departments)
-        return _found(codes, f"{feed.area_label} : hors du territoire")
+        return _found(codes, feed.area_label)
     if feed.area_kind == "cap_area":
         return _cap(feed.cap_areas, communes, where)
     if feed.area_kind == "reach":
@@ -47,9 +47,7 @@ def concern(
             return Concern((), "no_area", "tracé du tronçon ou limites des communes inconnus")
         zone = flood_zone(reach, reach_buffer_m)
         codes = sorted(c for c in communes_covering(where, zone) if c in communes)
-        return _found(
-            codes, f"tronçon {feed.area_label} : sa zone inondable est hors du territoire"
-        )
+        return _found(codes, f"zone inondable du tronçon {feed.area_label}")
     return Concern((), "no_area", f"zone de type {feed.area_kind} non prise en charge")
 
 
@@ -83,7 +81,7 @@ def _cap(
         return Concern(tuple(sorted(codes)))
     if placeable:
         label = "; ".join(a.description for a in areas if a.description) or "zone de l'alerte"
-        return Concern((), "area_outside", f"{label} : hors du territoire")
+        return Concern((), "area_outside", label)
     if shapes_unchecked:
         return Concern(
             (),

@@ -147,7 +147,7 @@ def _parse_cap(content: bytes, schema: Any) -> ParsedFeed:
 
 def _cap_label(sender: str, identifier: str, events: list[str]) -> str:
     event = events[0] if events else "alerte"
-    return f"{event} (CAP {sender}, {identifier})"
+    return f"{event} (CAP {sender} {identifier})"
 
 
 def load_territory(
