@@ -194,7 +194,7 @@ def ingest(
             change = changes_by_key.get(level.key)
             feed = change.feed if change is not None else level
             reach = parsed.reaches.get(feed.area_ids[0]) if feed.area_ids else None
-            found = _concern(store, tenant, feed, communes, where, reach)
+            found = _concern(store, tenant, feed, communes, where, reach, change is not None)
             item = _judge(feed, change, found)
             if item is None:
                 quiet += 1
@@ -227,9 +227,10 @@ def _concern(
     communes: Mapping[str, str],
     where: Territory | None,
     reach: ReachGeometry | None,
+    changed: bool,
 ) -> Concern:
     if feed.area_kind == "reach" and where is None:
-        if feed.level < ACTIVE and not feed.cancelled:
+        if feed.level < ACTIVE and not changed:
             return Concern((), "area_outside", "")  # a quiet reach: no need to look further
         return _reach_by_contacts(store, tenant, feed, communes, reach)
     return concern(feed, communes, where, reach, REACH_BUFFER_M)
