@@ -162,3 +162,50 @@ def test_a_bad_caller_for_the_outcomes_is_refused(
         alerts.feed_outcomes(tenant, {"username": "x", "role": "nobody"})
 
     assert err.value.exc_type == "InvalidMessage"
+
+
+def square(x: float, y: float) -> dict[str, Any]:
+    """A made commune boundary, 0.05° a side, from its south-west corner."""
+    ring = [[x, y], [x + 0.05, y], [x + 0.05, y + 0.05], [x, y + 0.05], [x, y]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_a_reach_in_flood_drafts_for_the_communes_its_zone_covers_then_its_end(
+    container_factory: Any, feeds_config: dict[str, Any], shared_data: Path, tenant: str
+) -> None:
+    container = container_factory(AlertsService, feeds_config)
+    container.start()
+    sample = json.loads(
+        (shared_data / "vigilance" / "enerlens-vigicrues-infovigicru-sample.geojson").read_text()
+    )
+    orange = json.loads(json.dumps(sample))
+    for feature in orange["features"]:
+        if feature["properties"]["CdEntCru"] == "NO50":
+            feature["properties"]["NivInfViCr"] = 3
+    # Made boundaries (the intercommunality's own GeoJSON): a commune over the Eure at NO50 and
+    # one 10 km east of it. Nobody is in the contacts: the boundaries alone decide.
+    boundaries = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"code": "28085", "nom": "Chartres"},
+             "geometry": square(1.56, 48.55)},
+            {"type": "Feature", "properties": {"code": "28218", "nom": "Lucé"},
+             "geometry": square(1.72, 48.55)},
+        ],
+    }  # fmt: skip
+    communes = {"28085": "Chartres", "28218": "Lucé"}
+
+    def b64(document: Any) -> str:
+        return base64.b64encode(json.dumps(document).encode()).decode()
+
+    with ServiceRpcProxy("alerts", feeds_config) as alerts:
+        alerts.set_commune_boundaries(tenant, json.dumps(boundaries))
+        flood = alerts.ingest_feed(tenant, "vigicrues", b64(orange), communes, "feed-reader")
+        calm = alerts.ingest_feed(tenant, "vigicrues", b64(sample), communes, "feed-reader")
+
+    in_flood = {o["key"]: o for o in flood["outcomes"]}["vigicrues:NO50"]
+    assert (in_flood["outcome"], in_flood["communes"]) == ("drafted", ["28085"])
+    assert [d["request"]["target"]["communes"] for d in flood["drafts"]] == [["28085"]]
+    ended = {o["key"]: o for o in calm["outcomes"]}["vigicrues:NO50"]
+    assert (ended["outcome"], ended["communes"]) == ("drafted", ["28085"])
+    assert "Fin de vigilance crues" in calm["drafts"][0]["request"]["title"]
