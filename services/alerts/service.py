@@ -249,6 +249,15 @@ class AlertsService:
         return [as_seen_by(r, who).model_dump(mode="json") for r in records]
 
     @rpc(expected_exceptions=USER_ERRORS)
+    def commune_boundaries(self, tenant: str) -> dict[str, Any]:
+        """The stored boundaries as a GeoJSON FeatureCollection (`code`, `nom`), for the pages."""
+        raw = feed_records.boundaries(self.store.client, tenant)
+        if not raw:
+            raise NotFound("no commune boundaries stored: run `bocage tenant communes`")
+        loaded: dict[str, Any] = json.loads(raw)
+        return loaded
+
+    @rpc(expected_exceptions=USER_ERRORS)
     def set_commune_boundaries(self, tenant: str, geojson: str) -> int:
         """The tenant's commune boundaries (GeoJSON, `code` and `nom`), for areas by geometry."""
         try:

@@ -4,12 +4,15 @@ communes."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from contracts.users import Role
+from services.alerts import feed_records
 from tests.feed_documents.made import Area, Info, cap
 from tests.integration.gateway import test_alerts_http
 from tests.integration.gateway.test_alerts_http import Auth
@@ -82,3 +85,20 @@ def test_the_outcome_of_each_alert_is_read_back_and_a_mayor_sees_only_theirs(
     ]
     assert "59009" not in str(mayor[0])
     assert client.get("/feeds/outcomes", headers=as_role(Role.DRIVER)).status_code == 403
+
+
+def test_the_tenants_boundaries_are_served_as_geojson_once_stored(
+    client: TestClient, as_role: Auth, shared_data: Path, redis_url: str, tenant: str
+) -> None:
+    missing = client.get("/tenant/communes.geojson", headers=as_role(Role.DRIVER))
+    assert missing.status_code == 404 and "bocage tenant communes" in missing.json()["detail"]
+
+    nord = json.loads((shared_data / "communes" / "communes-59-nord.geojson").read_text())
+    lille = [f for f in nord["features"] if f["properties"]["code"] == "59350"]
+    with redis.Redis.from_url(redis_url, decode_responses=True) as connection:
+        feed_records.save_boundaries(
+            connection, tenant, json.dumps({"type": "FeatureCollection", "features": lille})
+        )
+
+    served = client.get("/tenant/communes.geojson", headers=as_role(Role.DRIVER)).json()
+    assert [f["properties"]["nom"] for f in served["features"]] == ["Lille"]
