@@ -25,6 +25,7 @@ from services.alerts.feeds.xmlsafe import parse_xml, safe_parser
 CAP12 = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP11 = "urn:oasis:names:tc:emergency:cap:1.1"
 _MAX_REASONS = 3
+_HALF_EARTH_KM = 20_040  # half the equator: no circle on the ground is wider
 
 
 def load_cap_schema(xsd_path: str | Path) -> Any:
@@ -170,6 +171,8 @@ def _circle(text: str, where: str) -> CapCircle:
         raise FeedError(f"{where}: circle radius {parts[1]!r} is not a number") from exc
     if not math.isfinite(radius) or radius < 0:
         raise FeedError(f"{where}: circle radius {parts[1]!r} is not a distance in km (>= 0)")
+    if radius > _HALF_EARTH_KM:
+        raise FeedError(f"{where}: circle radius {parts[1]!r} km is wider than the Earth")
     return CapCircle(center=_point(parts[0], where), radius_km=radius)
 
 
