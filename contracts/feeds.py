@@ -63,6 +63,7 @@ class CapArea(Contract):
     circles: tuple[CapCircle, ...] = ()
     geocodes: tuple[CapValue, ...] = ()
     insee_codes: tuple[str, ...] = ()  # French commune codes found among the geocodes
+    departments: tuple[str, ...] = ()  # French departments named by code or by NUTS3 geocodes
     altitude: float | None = None
     ceiling: float | None = None
 
@@ -166,6 +167,7 @@ class FeedLevel(Contract):
     headline: str | None = None
     instruction: str | None = None
     cap_areas: tuple[CapArea, ...] = ()  # CAP only: the polygons, circles and geocodes to target
+    language: str | None = None  # CAP only: the language of the text read ("fr-FR", "en-GB")
 
 
 class KnownLevel(Contract):
@@ -201,5 +203,36 @@ class CampaignDraft(Contract):
     sms_body: str
     voice_script: str
     voice_language: Literal["fr-FR"] = "fr-FR"
+    source_language: str | None = None  # the language the source was written in, if not French
     valid_from: AwareDatetime | None = None
     valid_to: AwareDatetime | None = None
+
+
+# --- What an ingest did with each item -----------------------------------------------------------
+
+FeedOutcomeKind = Literal["drafted", "no_change", "not_concerned", "rejected"]
+NotConcernedWhy = Literal["area_outside", "level_too_low", "test_or_exercise", "scope", "no_area"]
+
+
+class FeedItemOutcome(Contract):
+    """One alert of a feed document and what became of it, as a mayor reads it."""
+
+    key: str  # the item ("cap:<sender>:<identifier>", "meteofrance:59:4") or its place
+    label: str  # "Flood Warning (CAP sender, identifier)", "vigilance orange crues, département 59"
+    outcome: FeedOutcomeKind
+    why: NotConcernedWhy | None = None  # for not_concerned
+    reason: str | None = None  # for not_concerned and rejected: the details, said plainly
+    communes: tuple[str, ...] = ()  # drafted: for which communes
+    level: Level | None = None
+    source_language: str | None = None
+
+
+class FeedIngestRecord(Contract):
+    """One ingest of a feed document by the intercommunality, kept for the console."""
+
+    ingest_id: str
+    kind: str
+    actor: str
+    received_at: AwareDatetime
+    outcomes: tuple[FeedItemOutcome, ...] = ()
+    quiet_elsewhere: int = 0  # items at vert outside the territory, counted not listed

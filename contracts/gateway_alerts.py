@@ -9,6 +9,7 @@ from pydantic import Field
 
 from contracts.alerts import Campaign, CampaignProgress, CampaignStatus, Contact
 from contracts.base import Contract
+from contracts.feeds import FeedItemOutcome
 
 FeedKind = Literal["cap", "meteofrance", "vigicrues"]
 
@@ -70,3 +71,5 @@ class FeedIngestResult(Contract):
 
     drafts: tuple[Campaign, ...]
     changes: int
+    outcomes: tuple[FeedItemOutcome, ...] = ()  # per alert: drafted, no change, not concerned...
+    quiet_elsewhere: int = 0  # items at vert outside the territory, counted, not listed

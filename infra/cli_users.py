@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from pathlib import Path
 from typing import Any
 
 from infra.cli import CommandError
@@ -64,6 +65,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _tenant_option(set_tenant)
     set_tenant.set_defaults(handler=_set_tenant)
+
+    communes = tenant_actions.add_parser(
+        "communes",
+        help="store the boundaries of the tenant's communes (for alerts by area)",
+        description="Boundaries from --geojson FILE (features with code/nom), or else from the "
+        "IGN Admin Express files of BOCAGE_COMMUNES_DIR (default ../shared/data/communes).",
+    )
+    communes.add_argument("--geojson", type=Path, help="a GeoJSON file of the communes")
+    _tenant_option(communes)
+    communes.set_defaults(handler=_store_boundaries)
 
 
 def _tenant_option(parser: argparse.ArgumentParser) -> None:
@@ -161,10 +172,12 @@ def _set_tenant(args: argparse.Namespace) -> int:
 
     from contracts.gateway import TenantUpdate
     from contracts.users import Commune
+    from infra.cli_tenant import check_codes, reference_dir
     from services.common.events import describe_validation_error
     from services.gateway.users import UserError
 
     pairs = [_parse_commune(text) for text in args.communes]
+    notes = check_codes(pairs, reference_dir())
     store = _store(args)
     try:
         communes = tuple(Commune(code=code, name=name) for code, name in pairs)
@@ -174,4 +187,26 @@ def _set_tenant(args: argparse.Namespace) -> int:
     except UserError as error:
         raise CommandError(str(error)) from None
     print(f"tenant {tenant.slug!r}: {tenant.name}, {len(tenant.communes)} commune(s)")
+    for note in notes:
+        print(note)
+    return 0
+
+
+def _store_boundaries(args: argparse.Namespace) -> int:
+    import json
+
+    from infra.cli_tenant import boundaries_for, reference_dir
+    from services.alerts import feed_records
+    from services.alerts.territory import to_geojson
+
+    store = _store(args)
+    tenant = store.get_tenant()
+    if not tenant.communes:
+        raise CommandError(
+            f"tenant {store.tenant!r} has no communes yet: `bocage tenant set` first"
+        )
+    wanted = {c.code: c.name for c in tenant.communes}
+    communes = boundaries_for(wanted, args.geojson, reference_dir())
+    feed_records.save_boundaries(store.client, store.tenant, json.dumps(to_geojson(communes)))
+    print(f"tenant {store.tenant!r}: boundaries of {len(communes)} commune(s) stored")
     return 0

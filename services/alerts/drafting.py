@@ -124,6 +124,7 @@ def draft_campaign(change: LevelChange, commune_code: str, commune_name: str) ->
         voice_script=_voice(kind, feed, colour, label, commune_name),
         valid_from=feed.valid_from,
         valid_to=feed.valid_to,
+        source_language=None if _is_french(feed) else feed.language,
     )
 
 
@@ -135,8 +136,29 @@ def _kind(change: LevelChange) -> DraftKind:
     return "update"  # a rise from jaune to orange follows the campaign already drafted
 
 
+def _is_french(feed: FeedLevel) -> bool:
+    return feed.language is None or feed.language.lower().startswith("fr")
+
+
 def _label(feed: FeedLevel) -> str:
-    return feed.event if feed.phenomenon == "autre" else PHENOMENON_LABELS[feed.phenomenon]
+    # A foreign event name is never pasted into a French message: "événement" says as much.
+    if feed.phenomenon == "autre" and _is_french(feed):
+        return feed.event
+    return PHENOMENON_LABELS[feed.phenomenon]
+
+
+_LANGUAGE_NAMES = {
+    "en": "anglais", "de": "allemand", "nl": "néerlandais", "es": "espagnol", "it": "italien",
+    "ca": "catalan", "pt": "portugais", "lb": "luxembourgeois",
+}  # fmt: skip
+
+
+def _source_note(feed: FeedLevel) -> str:
+    """ " (source en anglais)" when the source was not in French, so the mayor knows."""
+    if _is_french(feed) or feed.language is None:
+        return ""
+    code = feed.language.split("-")[0].lower()
+    return f" (source en {_LANGUAGE_NAMES.get(code, feed.language)})"
 
 
 def _word(feed: FeedLevel) -> str:
@@ -149,12 +171,13 @@ def _still_active(feed: FeedLevel) -> bool:
 
 
 def _title(kind: DraftKind, feed: FeedLevel, colour: str, label: str, commune: str) -> str:
+    note = _source_note(feed)
     if kind == "end":
         if _still_active(feed):
-            return f"Vigilance {label} abaissée au {colour} – {commune}"
-        return f"Fin de vigilance {label} – {commune}"
+            return f"Vigilance {label} abaissée au {colour} – {commune}{note}"
+        return f"Fin de vigilance {label} – {commune}{note}"
     prefix = "Mise à jour : " if kind == "update" else ""
-    return f"{prefix}{_word(feed)} {colour} {label} – {commune}"
+    return f"{prefix}{_word(feed)} {colour} {label} – {commune}{note}"
 
 
 def _sms(kind: DraftKind, feed: FeedLevel, colour: str, label: str, commune: str) -> str:
@@ -194,7 +217,7 @@ def _voice(kind: DraftKind, feed: FeedLevel, colour: str, label: str, commune: s
         f"{update}{_spoken_source(feed, colour, label)}{until}.",
         ADVICE[feed.phenomenon].voice,
     ]
-    if feed.source == "cap" and feed.headline:
+    if feed.source == "cap" and feed.headline and _is_french(feed):
         sentences.insert(2, f"Message des autorités : {feed.headline}.")
     sentences.append("Pour toute question, contactez la mairie. Merci de votre attention.")
     return " ".join(sentences)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,14 +12,17 @@ from pydantic import ValidationError
 
 from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
-from services.alerts import campaign_ops, feed_intake
+from contracts.identity import Caller
+from services.alerts import campaign_ops, feed_intake, feed_records
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
 from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
 from services.alerts.dependencies import DeliveryEngine, EngineHandle
 from services.alerts.escalations import escalation_for_failed_delivery
+from services.alerts.feed_outcomes import as_seen_by
 from services.alerts.phones import PhoneError, parse_phone
 from services.alerts.store import AlertsStore
+from services.alerts.territory import TerritoryError, communes_from_geojson, to_geojson
 from services.alerts.webhooks import recipient_from_url
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -33,6 +37,13 @@ USER_ERRORS = (InvalidMessage, NotFound, Forbidden, Conflict)
 def _allowed(communes: list[str] | None) -> set[str] | None:
     """None: every commune (dispatcher, admin); a list: only those (a mayor's)."""
     return None if communes is None else set(communes)
+
+
+def _caller(raw: dict[str, Any]) -> Caller:
+    try:
+        return Caller.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidMessage(f"caller: {describe_validation_error(error)}") from None
 
 
 def _request(raw: dict[str, Any]) -> CampaignRequest:
@@ -218,10 +229,43 @@ class AlertsService:
             content = base64.b64decode(content_base64, validate=True)
         except ValueError:
             raise InvalidMessage("content_base64 is not base64") from None
-        drafts, changes = feed_intake.ingest(
+        result = feed_intake.ingest(
             self.store, tenant, kind, content, communes, actor, self.engine.settings.cap_schema
         )
-        return {"changes": changes, "drafts": [d.model_dump(mode="json") for d in drafts]}
+        return {
+            "changes": result.changes,
+            "drafts": [d.model_dump(mode="json") for d in result.drafts],
+            "outcomes": [o.model_dump(mode="json") for o in result.record.outcomes],
+            "quiet_elsewhere": result.record.quiet_elsewhere,
+        }
+
+    @rpc(expected_exceptions=USER_ERRORS)
+    def feed_outcomes(
+        self, tenant: str, caller: dict[str, Any], count: int = 10
+    ) -> list[dict[str, Any]]:
+        """The last ingests, newest first, each alert's outcome as the caller may see it."""
+        who = _caller(caller)
+        records = feed_records.recent_ingests(self.store.client, tenant, count)
+        return [as_seen_by(r, who).model_dump(mode="json") for r in records]
+
+    @rpc(expected_exceptions=USER_ERRORS)
+    def commune_boundaries(self, tenant: str) -> dict[str, Any]:
+        """The stored boundaries as a GeoJSON FeatureCollection (`code`, `nom`), for the pages."""
+        raw = feed_records.boundaries(self.store.client, tenant)
+        if not raw:
+            raise NotFound("no commune boundaries stored: run `bocage tenant communes`")
+        loaded: dict[str, Any] = json.loads(raw)
+        return loaded
+
+    @rpc(expected_exceptions=USER_ERRORS)
+    def set_commune_boundaries(self, tenant: str, geojson: str) -> int:
+        """The tenant's commune boundaries (GeoJSON, `code` and `nom`), for areas by geometry."""
+        try:
+            communes = communes_from_geojson(json.loads(geojson))
+        except (TerritoryError, ValueError) as error:
+            raise InvalidMessage(f"the boundaries were refused: {error}") from None
+        feed_records.save_boundaries(self.store.client, tenant, json.dumps(to_geojson(communes)))
+        return len(communes)
 
     # -- provider webhooks (forwarded by the gateway) ------------------------------------------
     @rpc(expected_exceptions=USER_ERRORS)

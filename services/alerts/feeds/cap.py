@@ -10,7 +10,7 @@ The XSD is never shipped with the code: the caller loads it once with `load_cap_
 
 from __future__ import annotations
 
-import re
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,14 @@ from typing import Any
 from lxml import etree
 
 from contracts.feeds import CapAlert, CapArea, CapCircle, CapInfo, CapReference, CapValue
-from services.alerts.feeds.errors import FeedError
+from services.alerts.feeds.errors import FeedError, reader
+from services.alerts.feeds.geocodes import commune_codes, department_codes
 from services.alerts.feeds.xmlsafe import parse_xml, safe_parser
 
 CAP12 = "urn:oasis:names:tc:emergency:cap:1.2"
 CAP11 = "urn:oasis:names:tc:emergency:cap:1.1"
 _MAX_REASONS = 3
-# A French commune code (INSEE COG): five digits, or 2A/2B and three digits in Corsica.
-_INSEE_COMMUNE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
+_HALF_EARTH_KM = 20_040  # half the equator: no circle on the ground is wider
 
 
 def load_cap_schema(xsd_path: str | Path) -> Any:
@@ -38,7 +38,17 @@ def load_cap_schema(xsd_path: str | Path) -> Any:
 
 def parse_cap(document: bytes | str, schema: Any) -> CapAlert:
     """Read one CAP message; raise `FeedError` saying what is wrong if it is not valid CAP 1.2."""
-    root = parse_xml(document)
+    return parse_cap_element(parse_xml(document), schema)
+
+
+def is_cap_element(element: Any) -> bool:
+    qname = etree.QName(element)
+    return qname.localname == "alert" and qname.namespace in (CAP12, CAP11)
+
+
+@reader("CAP message")
+def parse_cap_element(root: Any, schema: Any) -> CapAlert:
+    """One CAP <alert> element already parsed (alone, or taken out of an envelope)."""
     qname = etree.QName(root)
     if qname.localname != "alert" or qname.namespace not in (CAP12, CAP11):
         raise FeedError(
@@ -51,7 +61,11 @@ def parse_cap(document: bytes | str, schema: Any) -> CapAlert:
         version = "1.1"
         _upgrade_11(root)
         notes.append("CAP 1.1 message read and validated under the CAP 1.2 schema")
-    if not schema.validate(root):
+    try:
+        valid = schema.validate(root)
+    except etree.XMLSchemaValidateError as exc:
+        raise FeedError(f"CAP {version} that the schema cannot check: {exc}") from None
+    if not valid:
         raise FeedError(f"invalid CAP {version}: {_schema_reasons(schema)}")
     return _alert(root, version, tuple(notes))
 
@@ -155,16 +169,29 @@ def _circle(text: str, where: str) -> CapCircle:
         radius = float(parts[1])
     except ValueError as exc:
         raise FeedError(f"{where}: circle radius {parts[1]!r} is not a number") from exc
+    if not math.isfinite(radius) or radius < 0:
+        raise FeedError(f"{where}: circle radius {parts[1]!r} is not a distance in km (>= 0)")
+    if radius > _HALF_EARTH_KM:
+        raise FeedError(f"{where}: circle radius {parts[1]!r} km is wider than the Earth")
     return CapCircle(center=_point(parts[0], where), radius_km=radius)
 
 
 def _float(element: Any, name: str) -> float | None:
     value = _text(element, name)
-    return float(value) if value is not None else None
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError as exc:
+        raise FeedError(f"<{name}> is not a number: {value!r}") from exc
+    if not math.isfinite(number):
+        raise FeedError(f"<{name}> is not a finite number: {value!r}")
+    return number
 
 
 def _area(node: Any) -> CapArea:
-    description = _required(node, "areaDesc")
+    # The schema allows an empty <areaDesc>: the area is then known by its shapes and codes.
+    description = _text(node, "areaDesc") or ""
     where = f"area {description!r} (line {node.sourceline})"
     geocodes = _values(node, "geocode")
     return CapArea(
@@ -172,11 +199,8 @@ def _area(node: Any) -> CapArea:
         polygons=tuple(_polygon(p, where) for p in _all(node, "polygon")),
         circles=tuple(_circle(c, where) for c in _all(node, "circle")),
         geocodes=geocodes,
-        insee_codes=tuple(
-            g.value
-            for g in geocodes
-            if "insee" in g.name.lower() and _INSEE_COMMUNE.match(g.value.upper())
-        ),
+        insee_codes=commune_codes(geocodes),
+        departments=department_codes(geocodes),
         altitude=_float(node, "altitude"),
         ceiling=_float(node, "ceiling"),
     )

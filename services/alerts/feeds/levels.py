@@ -19,6 +19,7 @@ from contracts.feeds import (
     KnownLevel,
     Level,
     LevelChange,
+    NotConcernedWhy,
     Phenomenon,
     VigicruesReach,
 )
@@ -87,17 +88,32 @@ def cap_key(sender: str, identifier: str) -> str:
     return f"cap:{sender}:{identifier}"
 
 
+def cap_not_drafted(alert: CapAlert) -> tuple[NotConcernedWhy, str] | None:
+    """Why a CAP message is never drafted, whatever its area: only real, public warnings are."""
+    if alert.status != "Actual":
+        return (
+            "test_or_exercise",
+            f"message de statut {alert.status} (test, exercice ou brouillon du producteur)",
+        )
+    if alert.msg_type in ("Ack", "Error"):
+        return ("test_or_exercise", f"message de type {alert.msg_type}, pas une alerte")
+    if alert.scope != "Public":
+        return ("scope", f"diffusion {alert.scope}, pas au public")
+    return None
+
+
 def levels_from_cap(alert: CapAlert) -> list[FeedLevel]:
     """One level per CAP message (its infos are the same warning in several languages).
 
-    Only real warnings count: Test, Exercise, System and Draft messages, and Ack/Error messages,
-    give nothing, so a producer's test never reaches a mayor.
+    Only real, public warnings count: Test, Exercise, System and Draft messages, Ack/Error
+    messages and a Restricted or Private scope give nothing, so a producer's test never reaches
+    a mayor (`cap_not_drafted` says why).
     """
-    if alert.status != "Actual" or alert.msg_type in ("Ack", "Error"):
+    if cap_not_drafted(alert) is not None:
         return []
     key = cap_key(alert.sender, alert.identifier)
     supersedes = tuple(cap_key(r.sender, r.identifier) for r in alert.references)
-    info = _preferred_info(alert.infos)
+    info = preferred_info(alert.infos)
     level: Level = 1
     phenomenon: Phenomenon = "autre"
     event = "alerte"
@@ -110,7 +126,6 @@ def levels_from_cap(alert: CapAlert) -> list[FeedLevel]:
         phenomenon = phenomenon_for_cap(info.event, _parameters(info))
     areas = info.areas if info is not None else ()
     codes = tuple(dict.fromkeys(c for a in areas for c in a.insee_codes))
-    geocodes = tuple(dict.fromkeys(g.value for a in areas for g in a.geocodes))
     return [
         FeedLevel(
             source="cap",
@@ -121,23 +136,28 @@ def levels_from_cap(alert: CapAlert) -> list[FeedLevel]:
             phenomenon=phenomenon,
             event=event,
             area_kind="cap_area",
-            area_ids=codes or geocodes,
-            area_label="; ".join(a.description for a in areas) or "zone de l'alerte",
+            area_ids=codes,
+            area_label="; ".join(a.description for a in areas if a.description)
+            or "zone de l'alerte",
             valid_from=(info.onset or info.effective or alert.sent) if info else alert.sent,
             valid_to=info.expires if info else None,
             reference=f"CAP {alert.sender} {alert.identifier}",
             headline=info.headline if info else None,
             instruction=info.instruction if info else None,
             cap_areas=areas,
+            language=info.language if info else None,
         )
     ]
 
 
-def _preferred_info(infos: Sequence[CapInfo]) -> CapInfo | None:
-    # The drafts are French: take the French text when the producer gives one.
-    french = [i for i in infos if i.language.lower().startswith("fr")]
-    candidates = french or list(infos)
-    return candidates[0] if candidates else None
+def preferred_info(infos: Sequence[CapInfo]) -> CapInfo | None:
+    """The drafts are French: the French text when the producer gives one, else English (the
+    language a mayor most likely reads next), else the first."""
+    for prefix in ("fr", "en"):
+        chosen = [i for i in infos if i.language.lower().startswith(prefix)]
+        if chosen:
+            return chosen[0]
+    return infos[0] if infos else None
 
 
 def _parameters(info: CapInfo) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.feeds import DepartmentVigilance, Level
-from services.alerts.feeds.errors import FeedError, json_object
+from services.alerts.feeds.errors import FeedError, json_object, reader
 from services.alerts.feeds.phenomena import METEOFRANCE_PHENOMENA, as_level
 from services.alerts.feeds.xmlsafe import parse_xml
 
@@ -25,6 +25,7 @@ _NATIONAL = "FRA"
 _LEGACY_ZONE = ZoneInfo("Europe/Paris")
 
 
+@reader("vigilance map")
 def parse_vigilance_map(data: Mapping[str, Any] | bytes | str) -> list[DepartmentVigilance]:
     """Every (department, phenomenon, period) of a vigilance map JSON, with its colour."""
     document = _json(data)
@@ -65,6 +66,7 @@ def parse_vigilance_map(data: Mapping[str, Any] | bytes | str) -> list[Departmen
     return items
 
 
+@reader("vigilance map")
 def parse_legacy_vigilance(document: bytes | str) -> list[DepartmentVigilance]:
     """The legacy XML bulletin: each <DV dep coul> lists phenomena (<risque val>) at that colour.
 
@@ -147,7 +149,7 @@ def _domain(domain_id: str, where: str) -> tuple[str, bool]:
 def _phenomenon_id(value: Any, where: str) -> int:
     try:
         number = int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise FeedError(f"{where}: phenomenon {value!r} is not a number") from exc
     if number not in METEOFRANCE_PHENOMENA:
         raise FeedError(f"{where}: unknown phenomenon {number} (expected 1 to 9)")
@@ -159,9 +161,12 @@ def _span(
 ) -> tuple[datetime, datetime]:
     """When the phenomenon is at its maximum colour within the period (the whole period if the
     map gives no hourly detail, as it does for crues)."""
+    detail = item.get("timelaps_items") or []
+    if not isinstance(detail, list):
+        raise FeedError(f"{where}.timelaps_items is not a list")
     moments = [
         (_aware(t.get("begin_time"), where), _aware(t.get("end_time"), where))
-        for t in item.get("timelaps_items") or []
+        for t in detail
         if isinstance(t, Mapping) and t.get("color_id") == level
     ]
     if not moments:

@@ -69,7 +69,7 @@ def phenomenon_for_cap(event: str, parameters: dict[str, str]) -> Phenomenon:
     """The vigilance phenomenon a CAP event stands for, or "autre" (earthquake, abduction...)."""
     awareness = parameters.get("awareness_type", "")
     number = awareness.split(";", 1)[0].strip()
-    if number.isdigit() and int(number) in _AWARENESS_TYPES:
+    if number in {str(n) for n in _AWARENESS_TYPES}:
         return _AWARENESS_TYPES[int(number)]
     lowered = event.lower()
     for pattern, phenomenon in _EVENT_WORDS:
@@ -89,12 +89,28 @@ _SEVERITY_LEVELS: dict[str, Level] = {
 }
 
 
+# A sender's own colour parameter, when it has one, in the words producers use.
+_COLOUR_PARAMETERS = ("colour", "color", "couleur", "awareness_colour", "vigilance_colour")
+_COLOUR_WORDS: dict[str, Level] = {
+    "green": 1, "vert": 1, "verte": 1,
+    "yellow": 2, "jaune": 2,
+    "orange": 3, "amber": 3,
+    "red": 4, "rouge": 4,
+}  # fmt: skip
+
+
 def level_for_cap(severity: str, parameters: dict[str, str]) -> Level:
-    """A CAP info's colour: its awareness_level if given ("3; orange; Severe"), else severity."""
-    awareness = parameters.get("awareness_level", "")
+    """A CAP info's colour: its awareness_level if given ("3; orange; Severe"), else the
+    sender's colour parameter ("orange", "Rouge"), else its severity."""
+    lowered = {name.strip().lower(): value for name, value in parameters.items()}
+    awareness = lowered.get("awareness_level", "")
     number = awareness.split(";", 1)[0].strip()
     if number in {"1", "2", "3", "4"}:
         return as_level(number, "awareness_level")
+    for name in _COLOUR_PARAMETERS:
+        word = lowered.get(name, "").strip().lower()
+        if word in _COLOUR_WORDS:
+            return _COLOUR_WORDS[word]
     return _SEVERITY_LEVELS.get(severity, 2)
 
 

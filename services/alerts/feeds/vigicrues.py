@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from contracts.feeds import ReachGeometry, VigicruesReach
-from services.alerts.feeds.errors import FeedError, json_object
+from services.alerts.feeds.errors import FeedError, json_object, reader
 from services.alerts.feeds.phenomena import as_level
 
 # The level property changed name between Vigicrues layer versions; the current one comes first.
 _LEVEL_KEYS = ("NivInfViCr", "NivSituVigiCruEnt")
 
 
+@reader("InfoVigiCru document")
 def parse_infovigicru(data: Mapping[str, Any] | bytes | str) -> list[VigicruesReach]:
     """Every reach of an InfoVigiCru FeatureCollection with its level 1-4 and its geometry."""
     document = _json(data)
@@ -82,8 +83,16 @@ def _geometry(geometry: Any, where: str) -> ReachGeometry:
 def _line(line: Any, where: str) -> tuple[tuple[float, float], ...]:
     if not isinstance(line, list) or len(line) < 2:
         raise FeedError(f"{where}: a line needs at least two positions")
-    try:
-        # Positions may carry an altitude; only longitude and latitude matter here.
-        return tuple((float(p[0]), float(p[1])) for p in line)
-    except (TypeError, ValueError, IndexError) as exc:
-        raise FeedError(f"{where}: a position is not [longitude, latitude]") from exc
+    return tuple(_position(p, where) for p in line)
+
+
+def _position(position: Any, where: str) -> tuple[float, float]:
+    # Positions may carry an altitude; only longitude and latitude matter here.
+    if not isinstance(position, list) or len(position) < 2:
+        raise FeedError(f"{where}: a position is not [longitude, latitude]")
+    lon, lat = position[0], position[1]
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (lon, lat)):
+        raise FeedError(f"{where}: a position is not [longitude, latitude]: {position!r:.60}")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise FeedError(f"{where}: position {position!r:.60} is outside the WGS84 range")
+    return (float(lon), float(lat))

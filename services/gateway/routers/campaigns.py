@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from fastapi.responses import StreamingResponse
 
 from contracts.alerts import Campaign, CampaignPreview, CampaignRequest
+from contracts.feeds import FeedIngestRecord
 from contracts.gateway_alerts import (
     AuditEntry,
     CampaignDetail,
@@ -266,3 +267,16 @@ def ingest_feed(
         gateway, "ingest_feed", kind, encoded, communes_map(gateway, user), user.user.username
     )
     return expect("alerts", FeedIngestResult, answer)
+
+
+@router.get("/feeds/outcomes", response_model=list[FeedIngestRecord], responses=ERRORS)
+def feed_outcomes(
+    user: AlertUser,
+    gateway: GatewayDep,
+    count: Annotated[int, Query(ge=1, le=20, description="latest ingests to read")] = 5,
+) -> list[FeedIngestRecord]:
+    """The latest feed documents read, newest first, with what became of each alert: drafted
+    (for which communes), no change, not concerning the territory (and why), or rejected. A
+    mayor sees their own communes only."""
+    answer = _call(gateway, "feed_outcomes", user.caller.model_dump(mode="json"), count)
+    return [expect("alerts", FeedIngestRecord, item) for item in answer]

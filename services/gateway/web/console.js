@@ -68,6 +68,7 @@
     renderCommunes();
     notify("");
     $("title").focus();
+    document.dispatchEvent(new CustomEvent("bocage:console-ready", { detail: { user: me, tenant } }));
     await refreshCampaigns();
   }
 
@@ -448,6 +449,7 @@
     $("cancel-campaign").addEventListener("click", cancelCampaign);
     $("download-report").addEventListener("click", downloadReport);
     $("refresh").addEventListener("click", refreshCampaigns);
+    document.addEventListener("bocage:drafts-changed", refreshCampaigns);
     if (state.token) {
       start().catch(() => forget());
     } else {

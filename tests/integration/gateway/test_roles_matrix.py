@@ -34,6 +34,7 @@ PUBLIC = {
     ("GET", "/console"),
     ("GET", "/console/console.js"),
     ("GET", "/console/console.css"),
+    ("GET", "/console/feeds.js"),
     ("GET", "/driver"),
     ("GET", "/driver/driver.js"),
     ("GET", "/driver/driver.css"),
