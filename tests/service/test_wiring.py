@@ -15,6 +15,7 @@ from services.alerts.service import AlertsService
 from services.carpool.service import CarpoolService
 from services.common.events import make_message
 from services.routing.service import RoutingService
+from tests.callers import DISPATCHER
 
 pytestmark = pytest.mark.service
 
@@ -62,7 +63,7 @@ def test_failed_delivery_opens_one_escalation_even_when_reported_twice(
     assert first == {"delivery_id": "d-42", "status": "failed", "new": True}
     assert second["new"] is False
     with ServiceRpcProxy("alerts", service_config) as alerts_rpc:
-        escalations = alerts_rpc.list_escalations(tenant)
+        escalations = alerts_rpc.list_escalations(tenant, DISPATCHER)
     assert len(escalations) == 1
     assert escalations[0]["subject_id"] == "d-42"
     assert "nobody answered the door" in escalations[0]["summary"]
@@ -85,7 +86,7 @@ def test_redelivered_event_changes_nothing(
             dispatch("routing", "delivery_failed", body)
 
     with ServiceRpcProxy("alerts", service_config) as alerts_rpc:
-        assert len(alerts_rpc.list_escalations(tenant)) == 1
+        assert len(alerts_rpc.list_escalations(tenant, DISPATCHER)) == 1
 
 
 def test_bad_report_is_refused_with_the_reason(
