@@ -62,6 +62,7 @@ def erase_contact(store: AlertsStore, tenant: str, caller: Caller, contact_id: s
     """RGPD erasure: the person, their indexes and their history go, and every delivery report
     that named them keeps the outcome but neither their name nor their number."""
     contact = owned_contact(store, tenant, caller, contact_id, "erase")
+    store.redact_recipients(tenant, contact)
     store.erase_contact(tenant, contact_id)
     store.audit(
         tenant, caller.username, "contact_erased", contact=contact_id, communes=[contact.commune]

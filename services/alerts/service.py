@@ -82,7 +82,11 @@ class AlertsService:
         theirs = {code: name for code, name in communes.items() if who.reaches_commune(code)}
         try:
             data = base64.b64decode(csv_base64, validate=True)
-            contacts, report = read_contacts(data, CommuneDirectory(theirs))
+            contacts, report = read_contacts(
+                data,
+                CommuneDirectory(theirs),
+                assign_ids=lambda keys: self.store.contact_ids_for(tenant, keys),
+            )
         except (ValueError, CsvError) as error:
             raise InvalidMessage(f"the file cannot be read: {error}") from None
         self.store.save_contacts(tenant, contacts)

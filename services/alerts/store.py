@@ -8,6 +8,7 @@ recovery), a retry schedule, and status counts for live progress; the audit trai
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import redis
 
 from contracts.alerts import Campaign, Contact, RecipientState
 from contracts.escalations import Escalation
+from services.alerts.identity import identity_key, new_contact_id, unite
 from services.alerts.recipient_states import RANK, merge
 from services.common.settings import Settings, deployment_of
 
@@ -131,13 +133,42 @@ class AlertsStore:
                 batch = []
         return count + (self._save_batch(tenant, batch) if batch else 0)
 
+    def contact_ids_for(self, tenant: str, keys: list[str]) -> dict[str, str]:
+        """The contact id of each identity key (see `identity`): the known one, else a new
+        random one, reserved with HSETNX so that two imports of the same person agree."""
+        index = self._k(tenant, "identities")
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), FREEZE_CHUNK):
+            chunk = keys[start : start + FREEZE_CHUNK]
+            known = dict(zip(chunk, self.client.hmget(index, chunk), strict=True))
+            missing = [key for key, cid in known.items() if cid is None]
+            if missing:
+                with self.client.pipeline(transaction=False) as pipe:
+                    for key in missing:
+                        pipe.hsetnx(index, key, new_contact_id())
+                    pipe.execute()
+                known.update(zip(missing, self.client.hmget(index, missing), strict=True))
+            found.update({key: str(cid) for key, cid in known.items()})
+        return found
+
     def _save_batch(self, tenant: str, contacts: list[Contact]) -> int:
-        # Earlier versions of these contacts, to drop their old indexes (numbers, commune).
-        previous = self.contacts(tenant, [c.contact_id for c in contacts])
+        # Earlier versions of these contacts: a re-import keeps every number they held, and
+        # their old indexes (numbers, commune) are dropped.
+        previous = {
+            c.contact_id: c for c in self.contacts(tenant, [c.contact_id for c in contacts])
+        }
+        contacts = [
+            unite(previous[c.contact_id], c) if c.contact_id in previous else c for c in contacts
+        ]
         with self.client.pipeline(transaction=True) as pipe:
-            for old in previous:
+            for old in previous.values():
                 self._unindex(pipe, tenant, old)
             for contact in contacts:
+                pipe.hset(
+                    self._k(tenant, "identities"),
+                    identity_key(contact.full_name, contact.commune),
+                    contact.contact_id,
+                )
                 pipe.set(self._k(tenant, "contact", contact.contact_id), contact.model_dump_json())
                 pipe.sadd(self._k(tenant, "contacts"), contact.contact_id)
                 pipe.sadd(self._k(tenant, "commune", contact.commune), contact.contact_id)
@@ -186,9 +217,49 @@ class AlertsStore:
             return False
         with self.client.pipeline(transaction=True) as pipe:
             self._unindex(pipe, tenant, contact)
+            pipe.hdel(
+                self._k(tenant, "identities"), identity_key(contact.full_name, contact.commune)
+            )
             pipe.delete(self._k(tenant, "contact", contact_id))
             pipe.srem(self._k(tenant, "contacts"), contact_id)
             pipe.delete(self._k(tenant, "contact", contact_id, "history"))
+            pipe.execute()
+        return True
+
+    def redact_recipients(self, tenant: str, contact: Contact) -> int:
+        """Erasure: every recipient state that named this person keeps its outcome (for the
+        campaign's report and counts) under a new key, with neither their id nor their number;
+        what had not left is cancelled. Returns how many states were redacted."""
+        redacted = 0
+        for entry in set(self.contact_history(tenant, contact.contact_id)):
+            campaign_id, number_text, _channel = entry.rsplit(":", 2)
+            number = int(number_text)
+            for phone in contact.phones:
+                for channel in ("sms", "voice"):
+                    key = f"{contact.contact_id}:{phone.e164}:{channel}"
+                    if self._redact(tenant, campaign_id, number, key, phone.e164):
+                        redacted += 1
+        return redacted
+
+    def _redact(self, tenant: str, campaign_id: str, number: int, key: str, e164: str) -> bool:
+        old = self._msg(tenant, campaign_id, number, "r", key)
+        raw = self.client.get(old)
+        if raw is None:
+            return False
+        if json.loads(raw)["status"] == "pending":
+            # Not sent yet: cancelled, so the counts follow; the queue then finds no state.
+            self.update_state(tenant, campaign_id, number, key, {"status": "cancelled"})
+            raw = self.client.get(old) or raw
+        state = json.loads(raw)
+        anonymous = f"erased-{secrets.token_hex(6)}"
+        state.update(key=anonymous, contact_id="(erased)", e164="")
+        if state.get("error"):
+            state["error"] = str(state["error"]).replace(e164, "(erased)")
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._msg(tenant, campaign_id, number, "r", anonymous), json.dumps(state))
+            pipe.delete(old)
+            pipe.lrem(self._msg(tenant, campaign_id, number, "queue"), 0, key)
+            pipe.zrem(self._msg(tenant, campaign_id, number, "retry"), key)
             pipe.execute()
         return True
 
