@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 from pydantic import ValidationError
 
 from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
 from contracts.identity import Caller
-from services.alerts import campaign_ops, contact_ops, feed_intake
+from services.alerts import campaign_ops, contact_ops, feed_intake, log_retention
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
 from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
@@ -29,6 +30,9 @@ from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
 
 USER_ERRORS = (InvalidMessage, NotFound, Forbidden, Conflict)
+# The retention job is looked at hourly and runs once a day per deployment (whichever instance
+# claims the day), also soon after a start, so that restarts never starve it.
+RETENTION_CHECK_S = 3600
 
 
 def _caller(raw: dict[str, Any]) -> Caller:
@@ -56,6 +60,14 @@ class AlertsService:
     @rpc
     def ping(self) -> dict[str, Any]:
         return ping_answer(self.name, self.uptime, self.store.client)
+
+    # -- retention of SMS and call logs --------------------------------------------------------
+    @timer(interval=RETENTION_CHECK_S, eager=True)
+    def apply_log_retention(self) -> None:
+        now = datetime.now(UTC)
+        if self.store.claim_daily("log_retention", now.date().isoformat()):
+            keep_days = self.engine.settings.sms_log_retention_days
+            log_retention.apply_retention(self.store, now, keep_days)
 
     # -- escalations ------------------------------------------------------------------------
     @event_handler("routing", "delivery_failed")

@@ -300,6 +300,7 @@ class AlertsStore:
     # -- campaigns --------------------------------------------------------------------------
     def save_campaign(self, campaign: Campaign) -> None:
         with self.client.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._shared("tenants"), campaign.tenant)
             pipe.set(
                 self._k(campaign.tenant, "campaign", campaign.campaign_id),
                 campaign.model_dump_json(),
@@ -347,6 +348,62 @@ class AlertsStore:
         ids = self.client.zrevrange(self._k(tenant, "campaigns"), 0, limit - 1)
         keys = [self._k(tenant, "campaign", cid) for cid in ids]
         return [Campaign.model_validate_json(raw) for raw in self.client.mget(keys) if raw]
+
+    # -- retention of recipient logs ---------------------------------------------------------
+    def tenants(self) -> list[str]:
+        """Every tenant of this deployment that has had a campaign."""
+        return sorted(self.client.smembers(self._shared("tenants")))
+
+    def campaigns_created_before(self, tenant: str, cutoff: datetime) -> list[Campaign]:
+        """Campaigns created before `cutoff` whose logs are not purged yet."""
+        ids = self.client.zrangebyscore(self._k(tenant, "campaigns"), 0, cutoff.timestamp())
+        purged = self.client.smembers(self._k(tenant, "logs_purged"))
+        keys = [self._k(tenant, "campaign", cid) for cid in ids if cid not in purged]
+        found: list[Campaign] = []
+        for start in range(0, len(keys), FREEZE_CHUNK):
+            chunk = self.client.mget(keys[start : start + FREEZE_CHUNK])
+            found += [Campaign.model_validate_json(raw) for raw in chunk if raw]
+        return found
+
+    def purge_recipient_logs(self, tenant: str, campaign_id: str, number: int) -> int:
+        """Delete one message's recipient states and the matching entries of each contact's
+        history; the totals and counts per status stay."""
+        purged = 0
+        batch: list[RecipientState] = []
+        for state in self.states(tenant, campaign_id, number):
+            batch.append(state)
+            if len(batch) >= FREEZE_CHUNK:
+                purged += self._purge(tenant, campaign_id, number, batch)
+                batch = []
+        purged += self._purge(tenant, campaign_id, number, batch) if batch else 0
+        self.client.delete(
+            self._msg(tenant, campaign_id, number, "queue"),
+            self._msg(tenant, campaign_id, number, "inflight"),
+            self._msg(tenant, campaign_id, number, "retry"),
+        )
+        return purged
+
+    def _purge(
+        self, tenant: str, campaign_id: str, number: int, states: list[RecipientState]
+    ) -> int:
+        with self.client.pipeline(transaction=False) as pipe:
+            for state in states:
+                pipe.delete(self._msg(tenant, campaign_id, number, "r", state.key))
+                pipe.lrem(
+                    self._k(tenant, "contact", state.contact_id, "history"),
+                    0,
+                    f"{campaign_id}:{number}:{state.channel}",
+                )
+            pipe.execute()
+        return len(states)
+
+    def mark_logs_purged(self, tenant: str, campaign_id: str) -> None:
+        self.client.sadd(self._k(tenant, "logs_purged"), campaign_id)
+
+    def claim_daily(self, job: str, day: str) -> bool:
+        """True for the first instance of the deployment to ask for `job` on `day`."""
+        key = self._shared(f"daily:{job}:{day}")
+        return bool(self.client.set(key, "1", nx=True, ex=2 * 86400))
 
     # -- the send queue of one campaign message -------------------------------------------------
     def freeze_recipients(
