@@ -37,7 +37,7 @@ from services.alerts.ownership import (
     reaches_campaign,
 )
 from services.alerts.store import AlertsStore
-from services.alerts.targeting import TargetError, contacts_in_area, validate_area
+from services.alerts.targeting import TargetError, bounding_box, contacts_in_area, validate_area
 from services.common.errors import Conflict, NotFound
 from services.common.events import InvalidMessage
 
@@ -140,12 +140,10 @@ def people_in_area(store: AlertsStore, tenant: str, request: CampaignRequest) ->
         areas.append(validate_area(dict(target.polygon)))
     if target.vigicrues_reach is not None:
         areas.append(validate_area(reach_zone(store, tenant, target)))
-    if not areas:
-        return []
-    pool = store.contacts(tenant, list(store.all_contact_ids(tenant)))
     found: dict[str, Contact] = {}
     for polygons in areas:
-        for contact in contacts_in_area(pool, polygons):
+        near = store.contact_ids_in_box(tenant, *bounding_box(polygons))
+        for contact in contacts_in_area(store.contacts(tenant, near), polygons):
             found.setdefault(contact.contact_id, contact)
     return list(found.values())
 

@@ -8,6 +8,7 @@ recovery), a retry schedule, and status counts for live progress; the audit trai
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from collections.abc import Iterable, Iterator
@@ -204,6 +205,25 @@ class AlertsStore:
     def contact_ids_in_communes(self, tenant: str, communes: Iterable[str]) -> set[str]:
         keys = [self._k(tenant, "commune", code) for code in communes]
         return set(self.client.sunion(keys)) if keys else set()
+
+    def contact_ids_in_box(
+        self, tenant: str, west: float, south: float, east: float, north: float
+    ) -> list[str]:
+        """Contacts placed in (or just around) a lon/lat box, from the GEO index: a cheap first
+        cut before the exact point-in-area test."""
+        nearest_equator = 0.0 if south <= 0 <= north else min(abs(south), abs(north))
+        # Widest where a degree of longitude is longest; 5 % and 100 m of margin.
+        width_km = (east - west) * 111.32 * math.cos(math.radians(nearest_equator)) * 1.05 + 0.1
+        height_km = (north - south) * 110.57 * 1.05 + 0.1
+        found = self.client.geosearch(
+            self._k(tenant, "geo"),
+            longitude=(west + east) / 2,
+            latitude=max(-85.0, min(85.0, (south + north) / 2)),
+            width=width_km,
+            height=height_km,
+            unit="km",
+        )
+        return [str(cid) for cid in found]
 
     def all_contact_ids(self, tenant: str) -> Iterator[str]:
         yield from self.client.sscan_iter(self._k(tenant, "contacts"), count=1000)

@@ -4,11 +4,9 @@ that the alert happened, and how it went, stays."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-import redis
 
 from contracts.alerts import (
     Campaign,
@@ -21,24 +19,9 @@ from contracts.alerts import (
 )
 from services.alerts.log_retention import apply_retention
 from services.alerts.store import AlertsStore
-from services.common.settings import Settings
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(redis_url: str, tenant: str) -> Iterator[AlertsStore]:
-    client = redis.Redis.from_url(redis_url, decode_responses=True)
-    # A deployment of its own: the retention job walks every tenant of its deployment.
-    deployment = f"retention-{uuid.uuid4().hex[:8]}"
-    settings = Settings(AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{deployment}")
-    yield AlertsStore(client, settings)
-    for pattern in (f"alerts:{tenant}:*", f"alerts:_:{deployment}:*"):
-        keys = list(client.scan_iter(pattern, count=500))
-        if keys:
-            client.delete(*keys)
-    client.close()
 
 
 def _sent_campaign(store: AlertsStore, tenant: str, days_ago: int, phone: str) -> str:
