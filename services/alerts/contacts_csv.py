@@ -55,9 +55,11 @@ def fold(text: str) -> str:
 
 @dataclass
 class CommuneDirectory:
-    """The tenant's communes: a row may give the INSEE code or the name."""
+    """The communes a file may use: a row may give the INSEE code or the name. `others`: the
+    tenant's communes the importer does not reach, named as such when a row uses one."""
 
     by_code: Mapping[str, str]
+    others: Mapping[str, str] = field(default_factory=dict)
     by_folded_name: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +70,10 @@ class CommuneDirectory:
         if value in self.by_code:
             return value
         return self.by_folded_name.get(fold(value))
+
+    def is_other(self, value: str) -> bool:
+        value = value.strip()
+        return value in self.others or fold(value) in {fold(n) for n in self.others.values()}
 
 
 def decode(data: bytes) -> str:
@@ -192,6 +198,8 @@ def _read_row(
     commune = communes.resolve(commune_text) if commune_text else None
     if not commune_text:
         reasons.append("no commune")
+    elif commune is None and communes.is_other(commune_text):
+        reasons.append(f"commune {commune_text!r} is not one of yours")
     elif commune is None:
         reasons.append(f"commune {commune_text!r} is not one of this intercommunality's")
 

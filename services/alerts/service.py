@@ -92,11 +92,12 @@ class AlertsService:
         rejected."""
         who = _caller(caller)
         theirs = {code: name for code, name in communes.items() if who.reaches_commune(code)}
+        others = {code: name for code, name in communes.items() if code not in theirs}
         try:
             data = base64.b64decode(csv_base64, validate=True)
             contacts, report = read_contacts(
                 data,
-                CommuneDirectory(theirs),
+                CommuneDirectory(theirs, others),
                 assign_ids=lambda keys: self.store.contact_ids_for(tenant, keys),
             )
         except (ValueError, CsvError) as error:

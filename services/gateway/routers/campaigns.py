@@ -44,6 +44,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def tenant_communes(gateway: Gateway) -> dict[str, str]:
+    """The tenant's communes by code; the alerts service decides which the caller reaches."""
+    return {c.code: c.name for c in gateway.users.get_tenant().communes}
+
+
 def communes_map(gateway: Gateway, user: CurrentUser) -> dict[str, str]:
     """The tenant's communes by code, narrowed to those the user reaches (the service narrows
     again: it decides)."""

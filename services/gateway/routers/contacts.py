@@ -19,7 +19,7 @@ from services.gateway.routers.campaigns import (
     AlertUser,
     GatewayDep,
     call_as,
-    communes_map,
+    tenant_communes,
     uploaded_file,
 )
 from services.gateway.rpc import expect
@@ -63,7 +63,7 @@ def import_contacts(
     if not data.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="the file is empty")
     encoded = base64.b64encode(data).decode("ascii")
-    answer = call_as(gateway, user, "import_contacts", encoded, communes_map(gateway, user))
+    answer = call_as(gateway, user, "import_contacts", encoded, tenant_communes(gateway))
     return expect("alerts", ContactImportReport, answer)
 
 

@@ -207,7 +207,7 @@ def test_a_mayor_imports_only_the_rows_of_their_communes(client: TestClient, as_
 
     rows = report["rows"]
     assert [r["status"] for r in rows] == ["imported", "rejected"]
-    assert VILLENEUVE in " ".join(rows[1]["reasons"])
+    assert rows[1]["reasons"] == [f"commune '{VILLENEUVE}' is not one of yours"]
 
 
 def test_export_and_erase_follow_the_mayors_communes(client: TestClient, as_role: Auth) -> None:

@@ -133,3 +133,13 @@ def test_a_known_person_keeps_their_id_across_files() -> None:
     )
 
     assert first[0].contact_id == again[0].contact_id == "c-known-0"
+
+
+def test_a_row_of_a_commune_the_importer_does_not_reach_says_so() -> None:
+    mine = CommuneDirectory({"59350": "Lille"}, others={"59043": "Bailleul"})
+    data = b"nom;tel;commune;consentement\nRoux;06 55 44 33 22;Bailleul;01/01/2025\n"
+
+    contacts, report = read_contacts(data, mine)
+
+    assert contacts == []
+    assert report.rows[0].reasons == ("commune 'Bailleul' is not one of yours",)
