@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from contracts.alerts import Contact
+from contracts.alerts import Contact, ContactImportReport
 from contracts.escalations import Escalation
 from contracts.identity import Caller
+from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
 from services.alerts.ownership import campaign_communes, entry_communes, sees_entry
 from services.alerts.phones import PhoneError, parse_phone
 from services.alerts.store import AlertsStore
@@ -21,6 +22,32 @@ from services.common.events import InvalidMessage
 
 # A mayor's trail is filtered from the newest entries; read at most this many to fill it.
 AUDIT_SCAN_LIMIT = 5000
+
+
+def import_contacts(
+    store: AlertsStore, tenant: str, caller: Caller, data: bytes, communes: dict[str, str]
+) -> ContactImportReport:
+    """Rows of the communes the caller reaches; a known person keeps their contact id."""
+    theirs = {code: name for code, name in communes.items() if caller.reaches_commune(code)}
+    others = {code: name for code, name in communes.items() if code not in theirs}
+    try:
+        contacts, report = read_contacts(
+            data,
+            CommuneDirectory(theirs, others),
+            assign_ids=lambda keys: store.contact_ids_for(tenant, keys),
+        )
+    except (ValueError, CsvError) as error:
+        raise InvalidMessage(f"the file cannot be read: {error}") from None
+    store.save_contacts(tenant, contacts)
+    store.audit(
+        tenant,
+        caller.username,
+        "contacts_imported",
+        imported=report.imported,
+        rejected=report.rejected,
+        communes=sorted({c.commune for c in contacts}),
+    )
+    return report
 
 
 def owned_contact(

@@ -16,7 +16,6 @@ from contracts.identity import Caller
 from services.alerts import campaign_ops, contact_ops, feed_intake, log_retention
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
-from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
 from services.alerts.dependencies import DeliveryEngine, EngineHandle
 from services.alerts.escalations import escalation_for_failed_delivery
 from services.alerts.phones import PhoneError, parse_phone
@@ -89,28 +88,12 @@ class AlertsService:
         self, tenant: str, caller: dict[str, Any], csv_base64: str, communes: dict[str, str]
     ) -> dict[str, Any]:
         """`communes`: the tenant's, by code; rows of a commune the caller does not reach are
-        rejected."""
-        who = _caller(caller)
-        theirs = {code: name for code, name in communes.items() if who.reaches_commune(code)}
-        others = {code: name for code, name in communes.items() if code not in theirs}
+        rejected with the reason."""
         try:
             data = base64.b64decode(csv_base64, validate=True)
-            contacts, report = read_contacts(
-                data,
-                CommuneDirectory(theirs, others),
-                assign_ids=lambda keys: self.store.contact_ids_for(tenant, keys),
-            )
-        except (ValueError, CsvError) as error:
-            raise InvalidMessage(f"the file cannot be read: {error}") from None
-        self.store.save_contacts(tenant, contacts)
-        self.store.audit(
-            tenant,
-            who.username,
-            "contacts_imported",
-            imported=report.imported,
-            rejected=report.rejected,
-            communes=sorted({c.commune for c in contacts}),
-        )
+        except ValueError:
+            raise InvalidMessage("the file cannot be read: csv_base64 is not base64") from None
+        report = contact_ops.import_contacts(self.store, tenant, _caller(caller), data, communes)
         return report.model_dump(mode="json")
 
     @rpc(expected_exceptions=USER_ERRORS)
@@ -122,7 +105,7 @@ class AlertsService:
 
     @rpc(expected_exceptions=USER_ERRORS)
     def erase_contact(self, tenant: str, caller: dict[str, Any], contact_id: str) -> dict[str, Any]:
-        """RGPD erasure: the person and their indexes go; delivery reports keep no name."""
+        """RGPD erasure: the person goes; delivery reports keep neither name nor number."""
         contact_ops.erase_contact(self.store, tenant, _caller(caller), contact_id)
         return {"erased": contact_id}
 
