@@ -68,7 +68,6 @@ class TenantWide:
 Case = OwnedBy | TenantWide
 REGISTRY: dict[Operation, Case] = {}
 USERS: dict[str, tuple[Role, tuple[str, ...]]] = {}
-_loaded: list[str] = []
 
 
 def register(method: str, path: str, case: Case) -> None:
@@ -80,14 +79,15 @@ def register(method: str, path: str, case: Case) -> None:
 
 def user(username: str, role: Role, *communes: str) -> str:
     """Declare a user the cases need (created by the matrix before it runs)."""
-    USERS[username] = (role, communes)
+    if USERS.setdefault(username, (role, communes)) != (role, communes):
+        raise ValueError(f"user {username} is declared twice, differently")
     return username
 
 
 def load_all() -> dict[Operation, Case]:
-    """Import every `*_cases` module of this package, so that each registers its cases."""
+    """Import every `*_cases` module of this package, so that each registers its cases (once:
+    Python imports a module once)."""
     for module in pkgutil.iter_modules(__path__):
-        if module.name.endswith("_cases") and module.name not in _loaded:
+        if module.name.endswith("_cases"):
             importlib.import_module(f"{__name__}.{module.name}")
-            _loaded.append(module.name)
     return REGISTRY
