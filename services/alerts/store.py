@@ -138,6 +138,7 @@ class AlertsStore:
         """The contact id of each identity key (see `identity`): the known one, else a new
         random one, reserved with HSETNX so that two imports of the same person agree."""
         index = self._k(tenant, "identities")
+        self._index_earlier_contacts(tenant)
         found: dict[str, str] = {}
         for start in range(0, len(keys), FREEZE_CHUNK):
             chunk = keys[start : start + FREEZE_CHUNK]
@@ -151,6 +152,22 @@ class AlertsStore:
                 known.update(zip(missing, self.client.hmget(index, missing), strict=True))
             found.update({key: str(cid) for key, cid in known.items()})
         return found
+
+    def _index_earlier_contacts(self, tenant: str) -> None:
+        """Once per tenant: contacts stored before the identity index existed are indexed under
+        the ids they have, so that a re-import updates them instead of adding a twin (who would
+        get every alert twice)."""
+        marker = self._k(tenant, "identities", "built")
+        if self.client.exists(marker):
+            return
+        ids = list(self.all_contact_ids(tenant))
+        for start in range(0, len(ids), FREEZE_CHUNK):
+            with self.client.pipeline(transaction=False) as pipe:
+                for contact in self.contacts(tenant, ids[start : start + FREEZE_CHUNK]):
+                    key = identity_key(contact.full_name, contact.commune)
+                    pipe.hsetnx(self._k(tenant, "identities"), key, contact.contact_id)
+                pipe.execute()
+        self.client.set(marker, "1")
 
     def _save_batch(self, tenant: str, contacts: list[Contact]) -> int:
         # Earlier versions of these contacts: a re-import keeps every number they held, and
