@@ -34,6 +34,7 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from tests.callers import DISPATCHER  # noqa: E402
 from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -114,13 +115,13 @@ def import_contacts(cluster: Any, tenant: str, first: int, count: int) -> float:
         rows = "\n".join(f"P{i};Bench;{phone(i)};59043;non;01/02/2025" for i in range(start, stop))
         csv_text = "nom;prénom;téléphone;commune;vulnérable;date consentement\n" + rows
         encoded = base64.b64encode(csv_text.encode()).decode()
-        report = cluster.alerts.import_contacts(tenant, encoded, {"59043": "Bailleul"}, "bench")
+        report = cluster.alerts.import_contacts(tenant, DISPATCHER, encoded, {"59043": "Bailleul"})
         assert report["rejected"] == 0, report["rows"][:3]
     return time.perf_counter() - started
 
 
 def accepted(cluster: Any, tenant: str, campaign_id: str) -> int:
-    view = cluster.alerts.get_campaign(tenant, campaign_id, None)
+    view = cluster.alerts.get_campaign(tenant, DISPATCHER, campaign_id)
     return int(view["progress"][0]["by_status"].get("accepted", 0))
 
 
@@ -132,9 +133,9 @@ def start_campaign(cluster: Any, tenant: str) -> tuple[str, float]:
         "target": {"communes": ["59043"]},
         "channels": ["sms"],
     }
-    campaign_id = cluster.alerts.create_campaign(tenant, request, "bench", None)["campaign_id"]
+    campaign_id = cluster.alerts.create_campaign(tenant, DISPATCHER, request)["campaign_id"]
     started = time.perf_counter()
-    cluster.alerts.send_campaign(tenant, campaign_id, "bench", None)
+    cluster.alerts.send_campaign(tenant, DISPATCHER, campaign_id)
     return campaign_id, started
 
 
@@ -282,7 +283,7 @@ def fault(amqp_uri: str, logs: Path, n: int) -> dict[str, Any]:
             while accepted(cluster, tenant, campaign_id) < n and time.monotonic() < deadline:
                 time.sleep(0.25)
             seconds = time.perf_counter() - started
-            final = cluster.alerts.get_campaign(tenant, campaign_id, None)["progress"][0]
+            final = cluster.alerts.get_campaign(tenant, DISPATCHER, campaign_id)["progress"][0]
         stats = sandbox.get("/sandbox/stats")
     finally:
         first.stop()

@@ -121,6 +121,11 @@ class Campaign(Contract):
     source: str | None = Field(default=None, description="the feed item a draft came from")
     messages: tuple[CampaignMessage, ...] = ()
     halted_reason: str | None = None
+    communes: tuple[str, ...] = Field(
+        default=(),
+        description="the communes the campaign covers (its target's, and those of the people "
+        "inside its area at creation): who may see and act on it",
+    )
 
 
 RecipientStatus = Literal[

@@ -1,13 +1,16 @@
 """Campaign use cases: compose, preview, send, follow up, cancel, follow progress, report.
 
 The application layer between the thin service and the store: it enforces who may act on which
-commune, and that every message of a campaign goes to the same frozen list of recipients.
+campaign (see `ownership`), and that every message of a campaign goes to the same frozen list of
+recipients. A campaign that is not the caller's answers exactly like one that does not exist, and
+the refusal is audited.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -19,26 +22,32 @@ from contracts.alerts import (
     CampaignProgress,
     CampaignRequest,
     CampaignTarget,
+    Contact,
     MessageKind,
     RecipientState,
 )
 from contracts.feeds import ReachGeometry
+from contracts.identity import Caller
+from services.alerts import feed_records
 from services.alerts.campaigns import Recipient, Tariff, preview, recipients_for
+from services.alerts.csv_safety import spreadsheet_safe
 from services.alerts.feeds.reach_zone import flood_zone
+from services.alerts.ownership import (
+    campaign_communes,
+    check_may_create,
+    covered_communes,
+    reaches_campaign,
+)
 from services.alerts.store import AlertsStore
-from services.alerts.targeting import TargetError, contacts_in_area, validate_area
-from services.common.errors import Conflict, Forbidden, NotFound
+from services.alerts.targeting import TargetError, bounding_box, contacts_in_area, validate_area
+from services.alerts.territory import (
+    TerritoryError,
+    communes_covering,
+    communes_from_geojson,
+    territory,
+)
+from services.common.errors import Conflict, NotFound
 from services.common.events import InvalidMessage
-
-
-def _check_allowed(request: CampaignRequest, allowed: set[str] | None) -> None:
-    if allowed is None:
-        return
-    outside = sorted(set(request.target.communes) - allowed)
-    if outside:
-        raise Forbidden(f"commune(s) {', '.join(outside)} are not among yours")
-    if not request.target.communes and request.target.polygon is None:
-        raise InvalidMessage("the target names no commune and no area")
 
 
 def _validate_target(request: CampaignRequest) -> None:
@@ -57,11 +66,22 @@ def create_campaign(
     tenant: str,
     request: CampaignRequest,
     actor: str,
-    allowed: set[str] | None,
+    caller: Caller | None,
     source: str | None = None,
 ) -> Campaign:
+    """Draft a campaign owned by the communes its target covers.
+
+    `caller` None: the system drafts for the tenant (a vigilance feed, ingested by a tenant-wide
+    user); a person's draft is checked against what they reach.
+    """
     _validate_target(request)
-    _check_allowed(request, allowed)
+    covered = covered_communes(
+        request.target.communes,
+        people_in_area(store, tenant, request),
+        communes_under_area(store, tenant, request),
+    )
+    if caller is not None:
+        check_may_create(caller, covered)
     now = datetime.now(UTC)
     campaign = Campaign(
         campaign_id=f"cmp-{uuid.uuid4().hex[:12]}",
@@ -71,6 +91,7 @@ def create_campaign(
         created_at=now,
         created_by=actor,
         source=source,
+        communes=covered,
         messages=(
             CampaignMessage(
                 number=1,
@@ -83,19 +104,34 @@ def create_campaign(
         ),
     )
     store.save_campaign(campaign)
-    store.audit(tenant, actor, "campaign_drafted", campaign=campaign.campaign_id, source=source)
+    _audit(store, actor, "campaign_drafted", campaign, source=source)
     return campaign
+
+
+def _audit(store: AlertsStore, actor: str, action: str, campaign: Campaign, **detail: Any) -> None:
+    """An audit entry about a campaign, filed under the communes it belongs to."""
+    communes = sorted(campaign_communes(campaign))
+    store.audit(
+        campaign.tenant, actor, action, campaign=campaign.campaign_id, communes=communes, **detail
+    )
 
 
 def get_campaign(
-    store: AlertsStore, tenant: str, campaign_id: str, allowed: set[str] | None
+    store: AlertsStore, tenant: str, campaign_id: str, caller: Caller, attempted: str = "read"
 ) -> Campaign:
+    """The campaign if the caller reaches it; otherwise NotFound, exactly as if there were none,
+    and the refusal audited under the campaign's communes (their mayor sees the attempt)."""
     campaign = store.campaign(tenant, campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id}")
-    if allowed is not None and not set(campaign.request.target.communes) <= allowed:
-        raise Forbidden(f"campaign {campaign_id} concerns communes that are not yours")
+    if not reaches_campaign(caller, campaign):
+        _audit(store, caller.username, "refused", campaign, attempted=attempted)
+        raise NotFound(f"no campaign {campaign_id}")
     return campaign
+
+
+def visible_campaigns(store: AlertsStore, tenant: str, caller: Caller) -> list[Campaign]:
+    return [c for c in store.campaigns(tenant) if reaches_campaign(caller, c)]
 
 
 def reach_zone(store: AlertsStore, tenant: str, target: CampaignTarget) -> dict[str, Any]:
@@ -108,27 +144,52 @@ def reach_zone(store: AlertsStore, tenant: str, target: CampaignTarget) -> dict[
     return flood_zone(ReachGeometry.model_validate_json(raw), target.reach_buffer_m)
 
 
-def resolve_recipients(
-    store: AlertsStore, tenant: str, request: CampaignRequest, allowed: set[str] | None
-) -> list[Recipient]:
+def communes_under_area(store: AlertsStore, tenant: str, request: CampaignRequest) -> list[str]:
+    """The communes whose stored boundaries the target's area or flood zone meets (none when
+    `bocage tenant communes` has stored no boundaries)."""
     target = request.target
-    ids = store.contact_ids_in_communes(tenant, target.communes)
-    contacts = store.contacts(tenant, sorted(ids))
+    if target.polygon is None and target.vigicrues_reach is None:
+        return []
+    raw = feed_records.boundaries(store.client, tenant)
+    if not raw:
+        return []
+    try:
+        where = territory(communes_from_geojson(json.loads(raw)))
+    except (TerritoryError, ValueError):
+        return []  # written by our own command; a damaged record is as good as none
+    codes: set[str] = set()
+    if target.polygon is not None:
+        codes.update(communes_covering(where, dict(target.polygon)))
+    if target.vigicrues_reach is not None:
+        codes.update(communes_covering(where, reach_zone(store, tenant, target)))
+    return sorted(codes)
+
+
+def people_in_area(store: AlertsStore, tenant: str, request: CampaignRequest) -> list[Contact]:
+    """The contacts placed inside the target's drawn area or river flood zone (none without)."""
+    target = request.target
     areas = []
     if target.polygon is not None:
         areas.append(validate_area(dict(target.polygon)))
     if target.vigicrues_reach is not None:
         areas.append(validate_area(reach_zone(store, tenant, target)))
-    if areas:
-        pool = store.contacts(tenant, list(store.all_contact_ids(tenant)))
-        known = {c.contact_id for c in contacts}
-        for polygons in areas:
-            for contact in contacts_in_area(pool, polygons):
-                if contact.contact_id not in known:
-                    contacts.append(contact)
-                    known.add(contact.contact_id)
-    if allowed is not None:
-        contacts = [c for c in contacts if c.commune in allowed]
+    found: dict[str, Contact] = {}
+    for polygons in areas:
+        near = store.contact_ids_in_box(tenant, *bounding_box(polygons))
+        for contact in contacts_in_area(store.contacts(tenant, near), polygons):
+            found.setdefault(contact.contact_id, contact)
+    return list(found.values())
+
+
+def resolve_recipients(
+    store: AlertsStore, tenant: str, request: CampaignRequest, caller: Caller
+) -> list[Recipient]:
+    ids = store.contact_ids_in_communes(tenant, request.target.communes)
+    contacts = store.contacts(tenant, sorted(ids))
+    known = {c.contact_id for c in contacts}
+    contacts += [c for c in people_in_area(store, tenant, request) if c.contact_id not in known]
+    # A mayor's campaign never reaches people of another commune, even ones who moved in later.
+    contacts = [c for c in contacts if caller.reaches_commune(c.commune)]
     return recipients_for(contacts, request.channels, store.opted_out(tenant))
 
 
@@ -136,23 +197,23 @@ def preview_campaign(
     store: AlertsStore,
     tenant: str,
     request: CampaignRequest,
-    allowed: set[str] | None,
+    caller: Caller,
     tariff: Tariff | None = None,
 ) -> CampaignPreview:
     _validate_target(request)
-    _check_allowed(request, allowed)
-    return preview(request, resolve_recipients(store, tenant, request, allowed), tariff)
+    check_may_create(
+        caller, covered_communes(request.target.communes, people_in_area(store, tenant, request))
+    )
+    return preview(request, resolve_recipients(store, tenant, request, caller), tariff)
 
 
-def send_campaign(
-    store: AlertsStore, tenant: str, campaign_id: str, actor: str, allowed: set[str] | None
-) -> Campaign:
-    campaign = get_campaign(store, tenant, campaign_id, allowed)
+def send_campaign(store: AlertsStore, tenant: str, campaign_id: str, caller: Caller) -> Campaign:
+    campaign = get_campaign(store, tenant, campaign_id, caller, "send")
     if campaign.status in {"sending", "sent"}:
         return campaign  # sending twice is asking once: the recipients are already frozen
     if campaign.status == "cancelled":
         raise Conflict(f"campaign {campaign_id} was cancelled")
-    recipients = resolve_recipients(store, tenant, campaign.request, allowed)
+    recipients = resolve_recipients(store, tenant, campaign.request, caller)
     states = [
         RecipientState(
             key=r.key,
@@ -167,7 +228,7 @@ def send_campaign(
     sending = campaign.model_copy(update={"status": "sending", "halted_reason": None})
     store.save_campaign(sending)
     store.freeze_recipients(tenant, campaign_id, 1, states)
-    store.audit(tenant, actor, "campaign_sent", campaign=campaign_id, recipients=len(states))
+    _audit(store, caller.username, "campaign_sent", campaign, recipients=len(states))
     return sending
 
 
@@ -177,12 +238,12 @@ def send_follow_up(
     campaign_id: str,
     text: str,
     kind: MessageKind,
-    actor: str,
-    allowed: set[str] | None,
+    caller: Caller,
     voice_text: str | None = None,
 ) -> Campaign:
     """An update or the end of the alert, to exactly the people the alert went to."""
-    campaign = get_campaign(store, tenant, campaign_id, allowed)
+    actor = caller.username
+    campaign = get_campaign(store, tenant, campaign_id, caller, kind)
     if campaign.status not in {"sending", "sent", "halted"}:
         raise Conflict(f"campaign {campaign_id} has not been sent (status {campaign.status})")
     if not text.strip():
@@ -213,15 +274,15 @@ def send_follow_up(
         for s in first
     ]
     store.freeze_recipients(tenant, campaign_id, number, states)
-    store.audit(tenant, actor, f"campaign_{kind}", campaign=campaign_id, message=number)
+    _audit(store, actor, f"campaign_{kind}", campaign, message=number)
     return updated
 
 
 def cancel_campaign(
-    store: AlertsStore, tenant: str, campaign_id: str, actor: str, allowed: set[str] | None
+    store: AlertsStore, tenant: str, campaign_id: str, caller: Caller
 ) -> tuple[Campaign, int]:
     """Stop what has not left yet; returns the campaign and how many sends were cancelled."""
-    campaign = get_campaign(store, tenant, campaign_id, allowed)
+    campaign = get_campaign(store, tenant, campaign_id, caller, "cancel")
     cancelled = campaign.model_copy(update={"status": "cancelled"})
     store.save_campaign(cancelled)
     stopped = 0
@@ -229,7 +290,7 @@ def cancel_campaign(
         for key in store.drain_queue(tenant, campaign_id, message.number):
             store.update_state(tenant, campaign_id, message.number, key, {"status": "cancelled"})
             stopped += 1
-    store.audit(tenant, actor, "campaign_cancelled", campaign=campaign_id, stopped=stopped)
+    _audit(store, caller.username, "campaign_cancelled", campaign, stopped=stopped)
     return cancelled, stopped
 
 
@@ -262,6 +323,7 @@ def report_csv(store: AlertsStore, tenant: str, campaign: Campaign) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(REPORT_COLUMNS)
+    # Names come from imported files: a cell such as `=HYPERLINK(...)` must stay text.
     names: dict[str, str] = {}
     for message in campaign.messages:
         states = sorted(
@@ -271,7 +333,7 @@ def report_csv(store: AlertsStore, tenant: str, campaign: Campaign) -> str:
         names.update({c.contact_id: c.full_name for c in store.contacts(tenant, sorted(missing))})
         for s in states:
             writer.writerow(
-                (
+                spreadsheet_safe(
                     campaign.campaign_id, message.number, message.kind, s.contact_id,
                     names.get(s.contact_id, "(erased)"), s.e164, s.channel, s.status,
                     "yes" if s.confirmed else "no", s.attempts, s.calls, s.sid or "",

@@ -8,15 +8,18 @@ could not be read are reported as warnings, never silently dropped. Pure: no I/O
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from contracts.alerts import Contact, ContactImportReport, ContactPhone, GeoPoint, ImportRowReport
+from services.alerts.identity import fresh_ids, identity_key
 from services.alerts.phones import PhoneError, parse_phone
+
+# Given the identity keys of the people of a file, their contact ids (known ones kept).
+IdAssigner = Callable[[list[str]], Mapping[str, str]]
 
 # Header names as mairies write them, folded (lower case, no accents, no spaces/punctuation).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
@@ -52,9 +55,11 @@ def fold(text: str) -> str:
 
 @dataclass
 class CommuneDirectory:
-    """The tenant's communes: a row may give the INSEE code or the name."""
+    """The communes a file may use: a row may give the INSEE code or the name. `others`: the
+    tenant's communes the importer does not reach, named as such when a row uses one."""
 
     by_code: Mapping[str, str]
+    others: Mapping[str, str] = field(default_factory=dict)
     by_folded_name: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +70,10 @@ class CommuneDirectory:
         if value in self.by_code:
             return value
         return self.by_folded_name.get(fold(value))
+
+    def is_other(self, value: str) -> bool:
+        value = value.strip()
+        return value in self.others or fold(value) in {fold(n) for n in self.others.values()}
 
 
 def decode(data: bytes) -> str:
@@ -95,12 +104,6 @@ def _parse_date(text: str) -> date:
     raise ValueError(f"consent date {text!r} is not a date (expected JJ/MM/AAAA)")
 
 
-def contact_id_for(full_name: str, commune: str) -> str:
-    """Stable id: the same person in the same commune is one contact across imports."""
-    digest = hashlib.sha256(f"{fold(full_name)}|{commune}".encode()).hexdigest()
-    return f"c-{digest[:16]}"
-
-
 def _split_phones(text: str) -> list[str]:
     for separator in ("/", "|", ",", "\n"):
         text = text.replace(separator, ";")
@@ -108,8 +111,14 @@ def _split_phones(text: str) -> list[str]:
 
 
 def read_contacts(
-    data: bytes, communes: CommuneDirectory, *, default_consent_source: str = "import mairie"
+    data: bytes,
+    communes: CommuneDirectory,
+    *,
+    default_consent_source: str = "import mairie",
+    assign_ids: IdAssigner = fresh_ids,
 ) -> tuple[list[Contact], ContactImportReport]:
+    """`assign_ids` maps each person's identity key to their contact id: the store passes one
+    that keeps the ids of people already known, so a re-import updates the same contact."""
     text = decode(data)
     if not text.strip():
         raise CsvError("the file is empty")
@@ -126,18 +135,26 @@ def read_contacts(
     if "full_name" not in columns and "last_name" not in columns:
         raise CsvError(f"no name column in the header {rows[0]!r} (expected 'nom' and 'prénom')")
 
-    contacts: dict[str, Contact] = {}
-    reports: list[ImportRowReport] = []
+    read: list[tuple[ImportRowReport, Contact | None, str]] = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # blank lines at the end of a spreadsheet export
         report, contact = _read_row(line, row, columns, communes, default_consent_source)
+        key = identity_key(contact.full_name, contact.commune) if contact else ""
+        read.append((report, contact, key))
+    ids = assign_ids(list(dict.fromkeys(key for _, contact, key in read if contact)))
+
+    contacts: dict[str, Contact] = {}
+    reports: list[ImportRowReport] = []
+    for report, contact, key in read:
         if contact is not None:
-            earlier = contacts.get(contact.contact_id)
+            contact = contact.model_copy(update={"contact_id": ids[key]})
+            report = report.model_copy(update={"contact_id": ids[key]})
+            earlier = contacts.get(key)
             if earlier is not None:
                 contact = _merge(earlier, contact)
                 report = report.model_copy(update={"status": "merged"})
-            contacts[contact.contact_id] = contact
+            contacts[key] = contact
         reports.append(report)
     summary = ContactImportReport(
         imported=sum(r.status == "imported" for r in reports),
@@ -181,6 +198,8 @@ def _read_row(
     commune = communes.resolve(commune_text) if commune_text else None
     if not commune_text:
         reasons.append("no commune")
+    elif commune is None and communes.is_other(commune_text):
+        reasons.append(f"commune {commune_text!r} is not one of yours")
     elif commune is None:
         reasons.append(f"commune {commune_text!r} is not one of this intercommunality's")
 
@@ -230,7 +249,7 @@ def _read_row(
     if reasons or commune is None or consent is None:
         return ImportRowReport(row=line, status="rejected", reasons=tuple(reasons)), None
     contact = Contact(
-        contact_id=contact_id_for(full_name, commune),
+        contact_id="",  # given once every row is read (see `assign_ids`)
         full_name=full_name,
         phones=tuple(phones),
         commune=commune,
@@ -241,7 +260,5 @@ def _read_row(
         consent_date=consent,
         consent_source=cell("consent_source") or default_source,
     )
-    report = ImportRowReport(
-        row=line, status="imported", contact_id=contact.contact_id, warnings=tuple(warnings)
-    )
+    report = ImportRowReport(row=line, status="imported", warnings=tuple(warnings))
     return report, contact

@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 from pydantic import ValidationError
 
 from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
 from contracts.identity import Caller
-from services.alerts import campaign_ops, feed_intake, feed_records
+from services.alerts import campaign_ops, contact_ops, feed_intake, feed_records, log_retention
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
-from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
 from services.alerts.dependencies import DeliveryEngine, EngineHandle
 from services.alerts.escalations import escalation_for_failed_delivery
 from services.alerts.feed_outcomes import as_seen_by
@@ -32,11 +32,17 @@ from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
 
 USER_ERRORS = (InvalidMessage, NotFound, Forbidden, Conflict)
+# The retention job is looked at hourly and runs once a day per deployment (whichever instance
+# claims the day), also soon after a start, so that restarts never starve it.
+RETENTION_CHECK_S = 3600
 
 
-def _allowed(communes: list[str] | None) -> set[str] | None:
-    """None: every commune (dispatcher, admin); a list: only those (a mayor's)."""
-    return None if communes is None else set(communes)
+def _caller(raw: dict[str, Any]) -> Caller:
+    """Who asks, as the gateway passed it; a malformed identity reaches nothing."""
+    try:
+        return Caller.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidMessage(f"caller: {describe_validation_error(error)}") from None
 
 
 def _caller(raw: dict[str, Any]) -> Caller:
@@ -64,6 +70,14 @@ class AlertsService:
     def ping(self) -> dict[str, Any]:
         return ping_answer(self.name, self.uptime, self.store.client)
 
+    # -- retention of SMS and call logs --------------------------------------------------------
+    @timer(interval=RETENTION_CHECK_S, eager=True)
+    def apply_log_retention(self) -> None:
+        now = datetime.now(UTC)
+        if self.store.claim_daily("log_retention", now.date().isoformat()):
+            keep_days = self.engine.settings.sms_log_retention_days
+            log_retention.apply_retention(self.store, now, keep_days)
+
     # -- escalations ------------------------------------------------------------------------
     @event_handler("routing", "delivery_failed")
     def handle_delivery_failed(self, body: dict[str, Any]) -> None:
@@ -73,85 +87,67 @@ class AlertsService:
         )
         self.store.open_escalation(envelope.tenant, escalation)
 
-    @rpc
-    def list_escalations(self, tenant: str) -> list[dict[str, Any]]:
-        return [e.model_dump(mode="json") for e in self.store.escalations(tenant)]
+    @rpc(expected_exceptions=USER_ERRORS)
+    def list_escalations(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        found = contact_ops.escalations(self.store, tenant, _caller(caller))
+        return [e.model_dump(mode="json") for e in found]
 
     # -- contacts ---------------------------------------------------------------------------
     @rpc(expected_exceptions=USER_ERRORS)
     def import_contacts(
-        self, tenant: str, csv_base64: str, communes: dict[str, str], actor: str
+        self, tenant: str, caller: dict[str, Any], csv_base64: str, communes: dict[str, str]
     ) -> dict[str, Any]:
+        """`communes`: the tenant's, by code; rows of a commune the caller does not reach are
+        rejected with the reason."""
         try:
             data = base64.b64decode(csv_base64, validate=True)
-            contacts, report = read_contacts(data, CommuneDirectory(communes))
-        except (ValueError, CsvError) as error:
-            raise InvalidMessage(f"the file cannot be read: {error}") from None
-        self.store.save_contacts(tenant, contacts)
-        self.store.audit(
-            tenant, actor, "contacts_imported", imported=report.imported, rejected=report.rejected
-        )
+        except ValueError:
+            raise InvalidMessage("the file cannot be read: csv_base64 is not base64") from None
+        report = contact_ops.import_contacts(self.store, tenant, _caller(caller), data, communes)
         return report.model_dump(mode="json")
 
     @rpc(expected_exceptions=USER_ERRORS)
-    def export_contact(self, tenant: str, contact_id: str, actor: str) -> dict[str, Any]:
+    def export_contact(
+        self, tenant: str, caller: dict[str, Any], contact_id: str
+    ) -> dict[str, Any]:
         """Everything we hold about one person (RGPD access request)."""
-        contact = self.store.contact(tenant, contact_id)
-        if contact is None:
-            raise NotFound(f"no contact {contact_id}")
-        optouts = self.store.opted_out(tenant)
-        self.store.audit(tenant, actor, "contact_exported", contact=contact_id)
-        return {
-            "contact": contact.model_dump(mode="json"),
-            "opted_out_numbers": sorted(p.e164 for p in contact.phones if p.e164 in optouts),
-            "messages": self.store.contact_history(tenant, contact_id),
-        }
+        return contact_ops.export_contact(self.store, tenant, _caller(caller), contact_id)
 
     @rpc(expected_exceptions=USER_ERRORS)
-    def erase_contact(self, tenant: str, contact_id: str, actor: str) -> dict[str, Any]:
-        """RGPD erasure: the person and their indexes go; delivery reports keep no name."""
-        if not self.store.erase_contact(tenant, contact_id):
-            raise NotFound(f"no contact {contact_id}")
-        self.store.audit(tenant, actor, "contact_erased", contact=contact_id)
+    def erase_contact(self, tenant: str, caller: dict[str, Any], contact_id: str) -> dict[str, Any]:
+        """RGPD erasure: the person goes; delivery reports keep neither name nor number."""
+        contact_ops.erase_contact(self.store, tenant, _caller(caller), contact_id)
         return {"erased": contact_id}
 
     @rpc(expected_exceptions=USER_ERRORS)
-    def set_opt_out(self, tenant: str, phone: str, opted_out: bool, actor: str) -> dict[str, Any]:
-        try:
-            e164 = parse_phone(phone).e164
-        except PhoneError as error:
-            raise InvalidMessage(str(error)) from None
-        if opted_out:
-            self.store.set_opt_out(tenant, e164, f"request via {actor}")
-        else:
-            self.store.clear_opt_out(tenant, e164)
-        self.store.audit(tenant, actor, "opt_out" if opted_out else "opt_in", phone=e164)
-        return {"phone": e164, "opted_out": opted_out}
+    def set_opt_out(
+        self, tenant: str, caller: dict[str, Any], phone: str, opted_out: bool
+    ) -> dict[str, Any]:
+        return contact_ops.set_opt_out(self.store, tenant, _caller(caller), phone, opted_out)
 
     # -- campaigns --------------------------------------------------------------------------
     @rpc(expected_exceptions=USER_ERRORS)
     def preview_campaign(
-        self, tenant: str, request: dict[str, Any], communes: list[str] | None
+        self, tenant: str, caller: dict[str, Any], request: dict[str, Any]
     ) -> dict[str, Any]:
         result = campaign_ops.preview_campaign(
-            self.store, tenant, _request(request), _allowed(communes)
+            self.store, tenant, _request(request), _caller(caller)
         )
         return result.model_dump(mode="json")
 
     @rpc(expected_exceptions=USER_ERRORS)
     def create_campaign(
-        self, tenant: str, request: dict[str, Any], actor: str, communes: list[str] | None
+        self, tenant: str, caller: dict[str, Any], request: dict[str, Any]
     ) -> dict[str, Any]:
+        who = _caller(caller)
         campaign = campaign_ops.create_campaign(
-            self.store, tenant, _request(request), actor, _allowed(communes)
+            self.store, tenant, _request(request), who.username, who
         )
         return campaign.model_dump(mode="json")
 
     @rpc(expected_exceptions=USER_ERRORS)
-    def get_campaign(
-        self, tenant: str, campaign_id: str, communes: list[str] | None
-    ) -> dict[str, Any]:
-        campaign = campaign_ops.get_campaign(self.store, tenant, campaign_id, _allowed(communes))
+    def get_campaign(self, tenant: str, caller: dict[str, Any], campaign_id: str) -> dict[str, Any]:
+        campaign = campaign_ops.get_campaign(self.store, tenant, campaign_id, _caller(caller))
         return {
             "campaign": campaign.model_dump(mode="json"),
             "progress": [
@@ -160,33 +156,21 @@ class AlertsService:
             ],
         }
 
-    @rpc
-    def list_campaigns(self, tenant: str, communes: list[str] | None) -> list[dict[str, Any]]:
-        allowed = _allowed(communes)
-        return [
-            c.model_dump(mode="json")
-            for c in self.store.campaigns(tenant)
-            if allowed is None or set(c.request.target.communes) <= allowed
-        ]
+    @rpc(expected_exceptions=USER_ERRORS)
+    def list_campaigns(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        found = campaign_ops.visible_campaigns(self.store, tenant, _caller(caller))
+        return [c.model_dump(mode="json") for c in found]
 
     @rpc(expected_exceptions=USER_ERRORS)
     def send_campaign(
-        self, tenant: str, campaign_id: str, actor: str, communes: list[str] | None
+        self, tenant: str, caller: dict[str, Any], campaign_id: str
     ) -> dict[str, Any]:
-        campaign = campaign_ops.send_campaign(
-            self.store, tenant, campaign_id, actor, _allowed(communes)
-        )
+        campaign = campaign_ops.send_campaign(self.store, tenant, campaign_id, _caller(caller))
         return campaign.model_dump(mode="json")
 
     @rpc(expected_exceptions=USER_ERRORS)
     def send_follow_up(
-        self,
-        tenant: str,
-        campaign_id: str,
-        text: str,
-        kind: str,
-        actor: str,
-        communes: list[str] | None,
+        self, tenant: str, caller: dict[str, Any], campaign_id: str, text: str, kind: str
     ) -> dict[str, Any]:
         if kind not in ("update", "end"):
             raise InvalidMessage("kind must be 'update' or 'end'")
@@ -195,29 +179,32 @@ class AlertsService:
             tenant,
             campaign_id,
             text,
-            kind,
-            actor,
-            _allowed(communes),  # type: ignore[arg-type]
+            kind,  # type: ignore[arg-type]
+            _caller(caller),
         )
         return campaign.model_dump(mode="json")
 
     @rpc(expected_exceptions=USER_ERRORS)
     def cancel_campaign(
-        self, tenant: str, campaign_id: str, actor: str, communes: list[str] | None
+        self, tenant: str, caller: dict[str, Any], campaign_id: str
     ) -> dict[str, Any]:
         campaign, stopped = campaign_ops.cancel_campaign(
-            self.store, tenant, campaign_id, actor, _allowed(communes)
+            self.store, tenant, campaign_id, _caller(caller)
         )
         return {"campaign": campaign.model_dump(mode="json"), "cancelled_sends": stopped}
 
     @rpc(expected_exceptions=USER_ERRORS)
-    def campaign_report(self, tenant: str, campaign_id: str, communes: list[str] | None) -> str:
-        campaign = campaign_ops.get_campaign(self.store, tenant, campaign_id, _allowed(communes))
+    def campaign_report(self, tenant: str, caller: dict[str, Any], campaign_id: str) -> str:
+        campaign = campaign_ops.get_campaign(
+            self.store, tenant, campaign_id, _caller(caller), "report"
+        )
         return campaign_ops.report_csv(self.store, tenant, campaign)
 
-    @rpc
-    def audit_trail(self, tenant: str, count: int = 200) -> list[dict[str, Any]]:
-        return self.store.audit_trail(tenant, count)
+    @rpc(expected_exceptions=USER_ERRORS)
+    def audit_trail(
+        self, tenant: str, caller: dict[str, Any], count: int = 200
+    ) -> list[dict[str, Any]]:
+        return contact_ops.audit_trail(self.store, tenant, _caller(caller), count)
 
     # -- vigilance feeds -----------------------------------------------------------------------
     @rpc(expected_exceptions=USER_ERRORS)

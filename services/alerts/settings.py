@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.alerts.retention import DEFAULT_KEEP_DAYS
 from services.common.settings import load_model
 
 
@@ -30,6 +31,11 @@ class AlertsSettings(BaseModel):
     max_calls: int = Field(default=3, alias="ALERTS_MAX_CALLS", ge=1, le=10)
     recall_after_s: float = Field(default=300.0, alias="ALERTS_RECALL_AFTER_S", ge=0)
     cap_schema: str | None = Field(default=None, alias="ALERTS_CAP_SCHEMA")
+    # Who was sent what (recipient states, each contact's message history), kept this long after
+    # a campaign's last message, then purged by the daily retention job.
+    sms_log_retention_days: int = Field(
+        default=DEFAULT_KEEP_DAYS, alias="ALERTS_SMS_LOG_RETENTION_DAYS", ge=1, le=3650
+    )
 
 
 def load_alerts_settings(

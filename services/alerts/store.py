@@ -8,6 +8,8 @@ recovery), a retry schedule, and status counts for live progress; the audit trai
 from __future__ import annotations
 
 import json
+import math
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -17,6 +19,7 @@ import redis
 
 from contracts.alerts import Campaign, Contact, RecipientState
 from contracts.escalations import Escalation
+from services.alerts.identity import identity_key, new_contact_id, unite
 from services.alerts.recipient_states import RANK, merge
 from services.common.settings import Settings, deployment_of
 
@@ -131,13 +134,59 @@ class AlertsStore:
                 batch = []
         return count + (self._save_batch(tenant, batch) if batch else 0)
 
+    def contact_ids_for(self, tenant: str, keys: list[str]) -> dict[str, str]:
+        """The contact id of each identity key (see `identity`): the known one, else a new
+        random one, reserved with HSETNX so that two imports of the same person agree."""
+        index = self._k(tenant, "identities")
+        self._index_earlier_contacts(tenant)
+        found: dict[str, str] = {}
+        for start in range(0, len(keys), FREEZE_CHUNK):
+            chunk = keys[start : start + FREEZE_CHUNK]
+            known = dict(zip(chunk, self.client.hmget(index, chunk), strict=True))
+            missing = [key for key, cid in known.items() if cid is None]
+            if missing:
+                with self.client.pipeline(transaction=False) as pipe:
+                    for key in missing:
+                        pipe.hsetnx(index, key, new_contact_id())
+                    pipe.execute()
+                known.update(zip(missing, self.client.hmget(index, missing), strict=True))
+            found.update({key: str(cid) for key, cid in known.items()})
+        return found
+
+    def _index_earlier_contacts(self, tenant: str) -> None:
+        """Once per tenant: contacts stored before the identity index existed are indexed under
+        the ids they have, so that a re-import updates them instead of adding a twin (who would
+        get every alert twice)."""
+        marker = self._k(tenant, "identities", "built")
+        if self.client.exists(marker):
+            return
+        ids = list(self.all_contact_ids(tenant))
+        for start in range(0, len(ids), FREEZE_CHUNK):
+            with self.client.pipeline(transaction=False) as pipe:
+                for contact in self.contacts(tenant, ids[start : start + FREEZE_CHUNK]):
+                    key = identity_key(contact.full_name, contact.commune)
+                    pipe.hsetnx(self._k(tenant, "identities"), key, contact.contact_id)
+                pipe.execute()
+        self.client.set(marker, "1")
+
     def _save_batch(self, tenant: str, contacts: list[Contact]) -> int:
-        # Earlier versions of these contacts, to drop their old indexes (numbers, commune).
-        previous = self.contacts(tenant, [c.contact_id for c in contacts])
+        # Earlier versions of these contacts: a re-import keeps every number they held, and
+        # their old indexes (numbers, commune) are dropped.
+        previous = {
+            c.contact_id: c for c in self.contacts(tenant, [c.contact_id for c in contacts])
+        }
+        contacts = [
+            unite(previous[c.contact_id], c) if c.contact_id in previous else c for c in contacts
+        ]
         with self.client.pipeline(transaction=True) as pipe:
-            for old in previous:
+            for old in previous.values():
                 self._unindex(pipe, tenant, old)
             for contact in contacts:
+                pipe.hset(
+                    self._k(tenant, "identities"),
+                    identity_key(contact.full_name, contact.commune),
+                    contact.contact_id,
+                )
                 pipe.set(self._k(tenant, "contact", contact.contact_id), contact.model_dump_json())
                 pipe.sadd(self._k(tenant, "contacts"), contact.contact_id)
                 pipe.sadd(self._k(tenant, "commune", contact.commune), contact.contact_id)
@@ -174,6 +223,25 @@ class AlertsStore:
         keys = [self._k(tenant, "commune", code) for code in communes]
         return set(self.client.sunion(keys)) if keys else set()
 
+    def contact_ids_in_box(
+        self, tenant: str, west: float, south: float, east: float, north: float
+    ) -> list[str]:
+        """Contacts placed in (or just around) a lon/lat box, from the GEO index: a cheap first
+        cut before the exact point-in-area test."""
+        nearest_equator = 0.0 if south <= 0 <= north else min(abs(south), abs(north))
+        # Widest where a degree of longitude is longest; 5 % and 100 m of margin.
+        width_km = (east - west) * 111.32 * math.cos(math.radians(nearest_equator)) * 1.05 + 0.1
+        height_km = (north - south) * 110.57 * 1.05 + 0.1
+        found = self.client.geosearch(
+            self._k(tenant, "geo"),
+            longitude=(west + east) / 2,
+            latitude=max(-85.0, min(85.0, (south + north) / 2)),
+            width=width_km,
+            height=height_km,
+            unit="km",
+        )
+        return [str(cid) for cid in found]
+
     def all_contact_ids(self, tenant: str) -> Iterator[str]:
         yield from self.client.sscan_iter(self._k(tenant, "contacts"), count=1000)
 
@@ -186,9 +254,49 @@ class AlertsStore:
             return False
         with self.client.pipeline(transaction=True) as pipe:
             self._unindex(pipe, tenant, contact)
+            pipe.hdel(
+                self._k(tenant, "identities"), identity_key(contact.full_name, contact.commune)
+            )
             pipe.delete(self._k(tenant, "contact", contact_id))
             pipe.srem(self._k(tenant, "contacts"), contact_id)
             pipe.delete(self._k(tenant, "contact", contact_id, "history"))
+            pipe.execute()
+        return True
+
+    def redact_recipients(self, tenant: str, contact: Contact) -> int:
+        """Erasure: every recipient state that named this person keeps its outcome (for the
+        campaign's report and counts) under a new key, with neither their id nor their number;
+        what had not left is cancelled. Returns how many states were redacted."""
+        redacted = 0
+        for entry in set(self.contact_history(tenant, contact.contact_id)):
+            campaign_id, number_text, _channel = entry.rsplit(":", 2)
+            number = int(number_text)
+            for phone in contact.phones:
+                for channel in ("sms", "voice"):
+                    key = f"{contact.contact_id}:{phone.e164}:{channel}"
+                    if self._redact(tenant, campaign_id, number, key, phone.e164):
+                        redacted += 1
+        return redacted
+
+    def _redact(self, tenant: str, campaign_id: str, number: int, key: str, e164: str) -> bool:
+        old = self._msg(tenant, campaign_id, number, "r", key)
+        raw = self.client.get(old)
+        if raw is None:
+            return False
+        if json.loads(raw)["status"] == "pending":
+            # Not sent yet: cancelled, so the counts follow; the queue then finds no state.
+            self.update_state(tenant, campaign_id, number, key, {"status": "cancelled"})
+            raw = self.client.get(old) or raw
+        state = json.loads(raw)
+        anonymous = f"erased-{secrets.token_hex(6)}"
+        state.update(key=anonymous, contact_id="(erased)", e164="")
+        if state.get("error"):
+            state["error"] = str(state["error"]).replace(e164, "(erased)")
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._msg(tenant, campaign_id, number, "r", anonymous), json.dumps(state))
+            pipe.delete(old)
+            pipe.lrem(self._msg(tenant, campaign_id, number, "queue"), 0, key)
+            pipe.zrem(self._msg(tenant, campaign_id, number, "retry"), key)
             pipe.execute()
         return True
 
@@ -229,6 +337,7 @@ class AlertsStore:
     # -- campaigns --------------------------------------------------------------------------
     def save_campaign(self, campaign: Campaign) -> None:
         with self.client.pipeline(transaction=True) as pipe:
+            pipe.sadd(self._shared("tenants"), campaign.tenant)
             pipe.set(
                 self._k(campaign.tenant, "campaign", campaign.campaign_id),
                 campaign.model_dump_json(),
@@ -276,6 +385,62 @@ class AlertsStore:
         ids = self.client.zrevrange(self._k(tenant, "campaigns"), 0, limit - 1)
         keys = [self._k(tenant, "campaign", cid) for cid in ids]
         return [Campaign.model_validate_json(raw) for raw in self.client.mget(keys) if raw]
+
+    # -- retention of recipient logs ---------------------------------------------------------
+    def tenants(self) -> list[str]:
+        """Every tenant of this deployment that has had a campaign."""
+        return sorted(self.client.smembers(self._shared("tenants")))
+
+    def campaigns_created_before(self, tenant: str, cutoff: datetime) -> list[Campaign]:
+        """Campaigns created before `cutoff` whose logs are not purged yet."""
+        ids = self.client.zrangebyscore(self._k(tenant, "campaigns"), 0, cutoff.timestamp())
+        purged = self.client.smembers(self._k(tenant, "logs_purged"))
+        keys = [self._k(tenant, "campaign", cid) for cid in ids if cid not in purged]
+        found: list[Campaign] = []
+        for start in range(0, len(keys), FREEZE_CHUNK):
+            chunk = self.client.mget(keys[start : start + FREEZE_CHUNK])
+            found += [Campaign.model_validate_json(raw) for raw in chunk if raw]
+        return found
+
+    def purge_recipient_logs(self, tenant: str, campaign_id: str, number: int) -> int:
+        """Delete one message's recipient states and the matching entries of each contact's
+        history; the totals and counts per status stay."""
+        purged = 0
+        batch: list[RecipientState] = []
+        for state in self.states(tenant, campaign_id, number):
+            batch.append(state)
+            if len(batch) >= FREEZE_CHUNK:
+                purged += self._purge(tenant, campaign_id, number, batch)
+                batch = []
+        purged += self._purge(tenant, campaign_id, number, batch) if batch else 0
+        self.client.delete(
+            self._msg(tenant, campaign_id, number, "queue"),
+            self._msg(tenant, campaign_id, number, "inflight"),
+            self._msg(tenant, campaign_id, number, "retry"),
+        )
+        return purged
+
+    def _purge(
+        self, tenant: str, campaign_id: str, number: int, states: list[RecipientState]
+    ) -> int:
+        with self.client.pipeline(transaction=False) as pipe:
+            for state in states:
+                pipe.delete(self._msg(tenant, campaign_id, number, "r", state.key))
+                pipe.lrem(
+                    self._k(tenant, "contact", state.contact_id, "history"),
+                    0,
+                    f"{campaign_id}:{number}:{state.channel}",
+                )
+            pipe.execute()
+        return len(states)
+
+    def mark_logs_purged(self, tenant: str, campaign_id: str) -> None:
+        self.client.sadd(self._k(tenant, "logs_purged"), campaign_id)
+
+    def claim_daily(self, job: str, day: str) -> bool:
+        """True for the first instance of the deployment to ask for `job` on `day`."""
+        key = self._shared(f"daily:{job}:{day}")
+        return bool(self.client.set(key, "1", nx=True, ex=2 * 86400))
 
     # -- the send queue of one campaign message -------------------------------------------------
     def freeze_recipients(

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from tests.callers import DISPATCHER
 from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, REPO_ROOT, SandboxProcess, free_port
 
 pytestmark = pytest.mark.service
@@ -64,7 +65,7 @@ def _wait_until_serving(config: dict[str, Any], log: Path) -> None:
 
 
 def _accepted(alerts: Any, tenant: str, campaign_id: str) -> int:
-    view = alerts.get_campaign(tenant, campaign_id, None)
+    view = alerts.get_campaign(tenant, DISPATCHER, campaign_id)
     return int(view["progress"][0]["by_status"].get("accepted", 0))
 
 
@@ -82,10 +83,8 @@ def test_kill_9_mid_campaign_loses_nothing_and_repeats_nothing(
         _wait_until_serving(service_config, tmp_path / "alerts-1.log")
         with ServiceRpcProxy("alerts", service_config, timeout=30) as alerts:
             encoded = base64.b64encode(csv_text.encode()).decode()
-            assert (
-                alerts.import_contacts(tenant, encoded, {"59043": "Bailleul"}, "t")["imported"]
-                == PEOPLE
-            )
+            report = alerts.import_contacts(tenant, DISPATCHER, encoded, {"59043": "Bailleul"})
+            assert report["imported"] == PEOPLE
             request = {
                 "title": "Test",
                 "message": "Exercice : ceci est un test.",
@@ -93,8 +92,8 @@ def test_kill_9_mid_campaign_loses_nothing_and_repeats_nothing(
                 "target": {"communes": ["59043"]},
                 "channels": ["sms"],
             }
-            campaign_id = alerts.create_campaign(tenant, request, "maire", None)["campaign_id"]
-            alerts.send_campaign(tenant, campaign_id, "maire", None)
+            campaign_id = alerts.create_campaign(tenant, DISPATCHER, request)["campaign_id"]
+            alerts.send_campaign(tenant, DISPATCHER, campaign_id)
             deadline = time.monotonic() + 60
             while _accepted(alerts, tenant, campaign_id) < PEOPLE // 3:
                 assert time.monotonic() < deadline, "sending did not start"
@@ -109,7 +108,7 @@ def test_kill_9_mid_campaign_loses_nothing_and_repeats_nothing(
             deadline = time.monotonic() + 90
             while _accepted(alerts, tenant, campaign_id) < PEOPLE:
                 if time.monotonic() > deadline:
-                    view = alerts.get_campaign(tenant, campaign_id, None)
+                    view = alerts.get_campaign(tenant, DISPATCHER, campaign_id)
                     raise AssertionError(f"not all sent after the restart: {view['progress']}")
                 time.sleep(0.2)
     finally:

@@ -14,6 +14,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from twilio.request_validator import RequestValidator
 
 from services.alerts.service import AlertsService
+from tests.callers import DISPATCHER, MAYOR_BAILLEUL
 from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
 from tests.twilio_openapi import load_spec, problems_with
 
@@ -63,7 +64,7 @@ def _wait(what: str, probe: Callable[[], Any], timeout: float = 30) -> Any:
 
 def _import(alerts: Any, tenant: str, text: str = CONTACTS_CSV) -> dict[str, Any]:
     encoded = base64.b64encode(text.encode()).decode()
-    return dict(alerts.import_contacts(tenant, encoded, COMMUNES, "mairie-bailleul"))
+    return dict(alerts.import_contacts(tenant, DISPATCHER, encoded, COMMUNES))
 
 
 def _request(message: str = "Crue de la Lys : montez à l'étage.") -> dict[str, Any]:
@@ -77,7 +78,7 @@ def _request(message: str = "Crue de la Lys : montez à l'étage.") -> dict[str,
 
 
 def _done(alerts: Any, tenant: str, campaign_id: str) -> dict[str, Any] | None:
-    view = alerts.get_campaign(tenant, campaign_id, None)
+    view = alerts.get_campaign(tenant, DISPATCHER, campaign_id)
     return view if all(p["done"] for p in view["progress"]) else None
 
 
@@ -90,12 +91,12 @@ def test_campaign_reaches_each_person_once_by_the_right_channel(
     with ServiceRpcProxy("alerts", alerts_config) as alerts:
         report = _import(alerts, tenant)
         assert report["imported"] == 5
-        draft = alerts.create_campaign(tenant, _request(), "maire", ["59043"])
-        preview = alerts.preview_campaign(tenant, _request(), ["59043"])
+        draft = alerts.create_campaign(tenant, MAYOR_BAILLEUL, _request())
+        preview = alerts.preview_campaign(tenant, MAYOR_BAILLEUL, _request())
         assert preview["recipients"] == {"sms": 3, "voice": 1}
-        alerts.send_campaign(tenant, draft["campaign_id"], "maire", ["59043"])
+        alerts.send_campaign(tenant, MAYOR_BAILLEUL, draft["campaign_id"])
         view = _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
-        report_csv = alerts.campaign_report(tenant, draft["campaign_id"], None)
+        report_csv = alerts.campaign_report(tenant, DISPATCHER, draft["campaign_id"])
 
     for mobile in ("+33610000001", "+33610000002"):
         inbox = sandbox.phone(mobile)
@@ -120,9 +121,9 @@ def test_sending_twice_sends_once(
     container.start()
     with ServiceRpcProxy("alerts", alerts_config) as alerts:
         _import(alerts, tenant)
-        draft = alerts.create_campaign(tenant, _request("Test"), "maire", None)
-        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
-        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
+        draft = alerts.create_campaign(tenant, DISPATCHER, _request("Test"))
+        alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
+        alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
         _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
 
     assert len(sandbox.phone("+33610000001")["messages"]) == 1
@@ -135,7 +136,7 @@ def test_a_mayor_cannot_target_another_commune(
     container.start()
     request = {**_request(), "target": {"communes": ["59588"]}}
     with ServiceRpcProxy("alerts", alerts_config) as alerts, pytest.raises(RemoteError) as err:
-        alerts.create_campaign(tenant, request, "maire-bailleul", ["59043"])
+        alerts.create_campaign(tenant, MAYOR_BAILLEUL, request)
     assert err.value.exc_type == "Forbidden"
     assert "59588" in str(err.value)
 
@@ -157,16 +158,16 @@ def test_opted_out_number_gets_nothing_and_stop_reply_is_honoured(
     with ServiceRpcProxy("alerts", alerts_config) as alerts:
         _import(alerts, tenant)
         assert alerts.twilio_webhook("inbound", url, params, signature)["intent"] == "stop"
-        alerts.set_opt_out(tenant, "06 10 00 00 01", True, "mairie")
-        draft = alerts.create_campaign(tenant, _request("Test"), "maire", None)
-        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
+        alerts.set_opt_out(tenant, DISPATCHER, "06 10 00 00 01", True)
+        draft = alerts.create_campaign(tenant, DISPATCHER, _request("Test"))
+        alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
         _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
 
         # START brings the person back (the global list is shared by every tenant: clean it).
         start = {**params, "Body": "START"}
         start_signature = RequestValidator(AUTH_TOKEN).compute_signature(url, start)
         assert alerts.twilio_webhook("inbound", url, start, start_signature)["intent"] == "start"
-        again = alerts.preview_campaign(tenant, _request("Test"), None)
+        again = alerts.preview_campaign(tenant, DISPATCHER, _request("Test"))
 
     assert sandbox.phone("+33610000001")["messages"] == []
     assert sandbox.phone("+33610000002")["messages"] == []
@@ -193,8 +194,8 @@ def test_every_request_the_alerts_service_sends_is_one_twilio_accepts(
     container.start()
     with ServiceRpcProxy("alerts", alerts_config) as alerts:
         _import(alerts, tenant)
-        draft = alerts.create_campaign(tenant, _request("Crue : montez à l'étage."), "maire", None)
-        alerts.send_campaign(tenant, draft["campaign_id"], "maire", None)
+        draft = alerts.create_campaign(tenant, DISPATCHER, _request("Crue : montez à l'étage."))
+        alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
         _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
 
     recorded = sandbox.get("/sandbox/requests")
@@ -237,8 +238,8 @@ def test_an_answer_lost_after_sending_does_not_send_twice(
 
     with ServiceRpcProxy("alerts", config) as alerts:
         _import(alerts, tenant)
-        draft = alerts.create_campaign(tenant, request, "maire", ["59043"])
-        alerts.send_campaign(tenant, draft["campaign_id"], "maire", ["59043"])
+        draft = alerts.create_campaign(tenant, MAYOR_BAILLEUL, request)
+        alerts.send_campaign(tenant, MAYOR_BAILLEUL, draft["campaign_id"])
         view = _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
 
     # Our request timed out, yet the provider had taken the message: asked before a second

@@ -12,6 +12,7 @@ from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.alerts.service import AlertsService
+from tests.callers import DISPATCHER
 from tests.feed_documents.made import OVER_BAILLEUL_AND_METEREN, Area, Info, cap, edxl
 
 pytestmark = pytest.mark.service
@@ -40,7 +41,7 @@ def test_meteofrance_orange_drafts_one_campaign_per_commune_and_a_repeat_changes
     with ServiceRpcProxy("alerts", feeds_config) as alerts:
         first = alerts.ingest_feed(tenant, "meteofrance", sample, COMMUNES, "feed-reader")
         again = alerts.ingest_feed(tenant, "meteofrance", sample, COMMUNES, "feed-reader")
-        campaigns = alerts.list_campaigns(tenant, None)
+        campaigns = alerts.list_campaigns(tenant, DISPATCHER)
 
     drafted = {d["request"]["target"]["communes"][0]: d for d in first["drafts"]}
     assert set(drafted) == {"35238", "35047", "14118"}
@@ -88,12 +89,12 @@ def test_a_campaign_can_target_the_flood_zone_along_a_vigicrues_reach(
 
     with ServiceRpcProxy("alerts", feeds_config) as alerts:
         alerts.import_contacts(
-            tenant, base64.b64encode(people.encode()).decode(), {"28085": "Chartres"}, "mairie"
+            tenant, DISPATCHER, base64.b64encode(people.encode()).decode(), {"28085": "Chartres"}
         )
         with pytest.raises(RemoteError) as unknown:
-            alerts.preview_campaign(tenant, request, None)
+            alerts.preview_campaign(tenant, DISPATCHER, request)
         alerts.ingest_feed(tenant, "vigicrues", vigicrues, {"28085": "Chartres"}, "feed-reader")
-        preview = alerts.preview_campaign(tenant, request, None)
+        preview = alerts.preview_campaign(tenant, DISPATCHER, request)
 
     assert "unknown river reach 'NO50'" in str(unknown.value)
     assert preview["recipients"] == {"sms": 1, "voice": 0}

@@ -14,6 +14,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from twilio.request_validator import RequestValidator
 
 from services.alerts.service import AlertsService
+from tests.callers import DISPATCHER
 from tests.sandbox_process import AUTH_TOKEN, SandboxProcess, free_port
 
 pytestmark = pytest.mark.service
@@ -61,7 +62,7 @@ def _signed(alerts: Any, kind: str, query: dict[str, Any], params: dict[str, str
 
 
 def _state(alerts: Any, tenant: str, campaign_id: str, phone: str) -> dict[str, str]:
-    report = alerts.campaign_report(tenant, campaign_id, None).splitlines()
+    report = alerts.campaign_report(tenant, DISPATCHER, campaign_id).splitlines()
     header = report[0].split(",")
     for line in report[1:]:
         row = dict(zip(header, line.split(","), strict=False))
@@ -78,11 +79,11 @@ def test_unconfirmed_call_is_made_again_then_listed_for_a_human_and_a_keypress_c
     marie, louis = "+33328000003", "+33328000007"
     with ServiceRpcProxy("alerts", voice_config) as alerts:
         encoded = base64.b64encode(SENIORS.encode()).decode()
-        alerts.import_contacts(tenant, encoded, {"59043": "Bailleul"}, "mairie")
+        alerts.import_contacts(tenant, DISPATCHER, encoded, {"59043": "Bailleul"})
         request = {"title": "Crue", "message": "Crue de la Lys.", "severity": "emergency",
                    "target": {"communes": ["59043"]}, "channels": ["sms", "voice"]}  # fmt: skip
-        campaign_id = alerts.create_campaign(tenant, request, "maire", None)["campaign_id"]
-        alerts.send_campaign(tenant, campaign_id, "maire", None)
+        campaign_id = alerts.create_campaign(tenant, DISPATCHER, request)["campaign_id"]
+        alerts.send_campaign(tenant, DISPATCHER, campaign_id)
 
         def both_called() -> list[dict[str, str]] | None:
             rows = [_state(alerts, tenant, campaign_id, p) for p in (marie, louis)]

@@ -99,7 +99,7 @@ def test_only_the_driver_of_the_round_reports_and_twice_the_same_day_opens_one_e
     assert retried["new"] is False and later["new"] is False
     assert status["reported_by"] == "driver-1"
     with ServiceRpcProxy("alerts", routing_config) as alerts_rpc:
-        escalations = alerts_rpc.list_escalations(tenant)
+        escalations = alerts_rpc.list_escalations(tenant, DISPATCHER)
     assert len(escalations) == 1
     assert escalations[0]["subject_id"] == "d-42"
     assert escalations[0]["reported_by"] == "driver-1"

@@ -17,6 +17,7 @@ from services.alerts.service import AlertsService
 from services.carpool.service import CarpoolService
 from services.common.events import make_message
 from services.routing.service import RoutingService
+from tests.callers import DISPATCHER
 
 pytestmark = pytest.mark.service
 
@@ -64,7 +65,7 @@ def test_redelivered_event_changes_nothing(
             dispatch("routing", "delivery_failed", body)
 
     with ServiceRpcProxy("alerts", service_config) as alerts_rpc:
-        assert len(alerts_rpc.list_escalations(tenant)) == 1
+        assert len(alerts_rpc.list_escalations(tenant, DISPATCHER)) == 1
 
 
 def test_bad_report_is_refused_with_the_reason(

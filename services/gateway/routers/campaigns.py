@@ -1,7 +1,8 @@
 """Alert campaigns: preview, draft, send, follow up, cancel, follow live, report; and the audit.
 
-The alerts service enforces who may act on which commune: the gateway passes a mayor's communes
-(`commune_scope`) and None for the intercommunality's dispatchers and admins.
+The alerts service decides who reaches which campaign: the gateway passes the caller's identity
+(`user.caller`) on every call. A campaign that is not the caller's is 404, like one that does
+not exist.
 """
 
 from __future__ import annotations
@@ -37,25 +38,26 @@ AlertUser = Annotated[CurrentUser, require_roles(*ALERT_ROLES)]
 CampaignId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 MAX_UPLOAD_BYTES = 5_000_000
 ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "the campaign or a targeted commune is not yours"},
-    404: {"description": "no such campaign"},
+    403: {"description": "the target covers a commune that is not yours (named)"},
+    404: {"description": "no such campaign among yours"},
     409: {"description": "not possible in the campaign's present status"},
     503: {"description": "the alerts service is unreachable or did not answer"},
 }
 
 
-def commune_scope(user: CurrentUser) -> list[str] | None:
-    """What the alerts service lets this user reach: a mayor's communes, or None for all."""
-    return list(user.user.communes) if user.role is Role.MAYOR else None
+def tenant_communes(gateway: Gateway) -> dict[str, str]:
+    """The tenant's communes by code; the alerts service decides which the caller reaches."""
+    return {c.code: c.name for c in gateway.users.get_tenant().communes}
 
 
 def communes_map(gateway: Gateway, user: CurrentUser) -> dict[str, str]:
-    """The tenant's communes by code, narrowed to a mayor's own: rows elsewhere are refused."""
-    scope = commune_scope(user)
+    """The tenant's communes by code, narrowed to those the user reaches (the service narrows
+    again: it decides)."""
+    caller = user.caller
     return {
         c.code: c.name
         for c in gateway.users.get_tenant().communes
-        if scope is None or c.code in scope
+        if caller.reaches_commune(c.code)
     }
 
 
@@ -93,12 +95,17 @@ def _call(gateway: Gateway, method: str, *args: Any) -> Any:
     return gateway.rpc.call("alerts", method, gateway.settings.tenant, *args)
 
 
+def call_as(gateway: Gateway, user: CurrentUser, method: str, *args: Any) -> Any:
+    """An alerts RPC on behalf of `user`: their identity right after the tenant."""
+    return _call(gateway, method, user.caller.model_dump(mode="json"), *args)
+
+
 @router.post("/campaigns/preview", response_model=CampaignPreview, responses=ERRORS)
 def preview_campaign(
     body: CampaignRequest, user: AlertUser, gateway: GatewayDep
 ) -> CampaignPreview:
     request = body.model_dump(mode="json")
-    answer = _call(gateway, "preview_campaign", request, commune_scope(user))
+    answer = call_as(gateway, user, "preview_campaign", request)
     return expect("alerts", CampaignPreview, answer)
 
 
@@ -107,21 +114,21 @@ def preview_campaign(
 )
 def create_campaign(body: CampaignRequest, user: AlertUser, gateway: GatewayDep) -> Campaign:
     request = body.model_dump(mode="json")
-    answer = _call(gateway, "create_campaign", request, user.user.username, commune_scope(user))
+    answer = call_as(gateway, user, "create_campaign", request)
     return expect("alerts", Campaign, answer)
 
 
 @router.get("/campaigns", response_model=list[Campaign], responses=ERRORS)
 def list_campaigns(user: AlertUser, gateway: GatewayDep) -> list[Campaign]:
     """Newest first; drafts proposed by a vigilance feed carry their `source`."""
-    raw = _call(gateway, "list_campaigns", commune_scope(user))
+    raw = call_as(gateway, user, "list_campaigns")
     campaigns = [expect("alerts", Campaign, item) for item in raw]
     return sorted(campaigns, key=lambda c: c.created_at, reverse=True)
 
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignDetail, responses=ERRORS)
 def get_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> CampaignDetail:
-    answer = _call(gateway, "get_campaign", campaign_id, commune_scope(user))
+    answer = call_as(gateway, user, "get_campaign", campaign_id)
     return expect("alerts", CampaignDetail, answer)
 
 
@@ -133,16 +140,14 @@ def get_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) 
 )
 def send_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> Campaign:
     """Sending twice is asking once: the recipients are frozen at the first send."""
-    answer = _call(gateway, "send_campaign", campaign_id, user.user.username, commune_scope(user))
+    answer = call_as(gateway, user, "send_campaign", campaign_id)
     return expect("alerts", Campaign, answer)
 
 
 def _follow_up(
     gateway: Gateway, user: CurrentUser, campaign_id: str, text: str, kind: str
 ) -> Campaign:
-    answer = _call(
-        gateway, "send_follow_up", campaign_id, text, kind, user.user.username, commune_scope(user)
-    )
+    answer = call_as(gateway, user, "send_follow_up", campaign_id, text, kind)
     return expect("alerts", Campaign, answer)
 
 
@@ -175,8 +180,7 @@ def send_end(
 @router.post("/campaigns/{campaign_id}/cancel", response_model=CancelResult, responses=ERRORS)
 def cancel_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> CancelResult:
     """Stops what has not left yet; what the provider already accepted cannot be recalled."""
-    scope = commune_scope(user)
-    answer = _call(gateway, "cancel_campaign", campaign_id, user.user.username, scope)
+    answer = call_as(gateway, user, "cancel_campaign", campaign_id)
     return expect("alerts", CancelResult, answer)
 
 
@@ -186,7 +190,7 @@ def cancel_campaign(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDe
     responses={**ERRORS, 200: {"content": {"text/csv": {}}, "description": "one row per send"}},
 )
 def campaign_report(campaign_id: CampaignId, user: AlertUser, gateway: GatewayDep) -> Response:
-    csv_text = _call(gateway, "campaign_report", campaign_id, commune_scope(user))
+    csv_text = call_as(gateway, user, "campaign_report", campaign_id)
     return Response(
         str(csv_text),
         media_type="text/csv; charset=utf-8",
@@ -208,10 +212,9 @@ def campaign_events(
     user: Annotated[CurrentUser, live.require_roles_or_query_token(*ALERT_ROLES)],
     gateway: GatewayDep,
 ) -> StreamingResponse:
-    scope = commune_scope(user)
-
     def fetch() -> CampaignDetail:
-        return expect("alerts", CampaignDetail, _call(gateway, "get_campaign", campaign_id, scope))
+        answer = call_as(gateway, user, "get_campaign", campaign_id)
+        return expect("alerts", CampaignDetail, answer)
 
     # The first read happens before the stream opens, so 403/404/503 arrive as plain statuses.
     return live.progress_response(request, fetch, first=fetch())
@@ -223,15 +226,10 @@ def audit_trail(
     gateway: GatewayDep,
     count: Annotated[int, Query(ge=1, le=1000, description="newest entries to read")] = 200,
 ) -> list[AuditEntry]:
-    """Newest first. A mayor sees what they did, and what happened to their communes' campaigns
-    (including by the system or a dispatcher); nothing about other communes."""
-    entries = [expect("alerts", AuditEntry, item) for item in _call(gateway, "audit_trail", count)]
-    scope = commune_scope(user)
-    if scope is None:
-        return entries
-    theirs = {c["campaign_id"] for c in _call(gateway, "list_campaigns", scope)}
+    """Newest first. A mayor sees what concerns their communes (whoever acted: themselves, a
+    dispatcher, the system, or someone refused on one of their objects); nothing else."""
     return [
-        e for e in entries if e.actor == user.user.username or e.detail.get("campaign") in theirs
+        expect("alerts", AuditEntry, item) for item in call_as(gateway, user, "audit_trail", count)
     ]
 
 

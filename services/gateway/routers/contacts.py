@@ -1,7 +1,8 @@
 """The mairie's contact registry: CSV import, RGPD export and erasure, opt-out and opt-in.
 
-A mayor acts only on their own communes: an import passes only their communes to the alerts
-service, so rows of other communes come back rejected with the reason.
+The alerts service decides, from the caller's identity passed on every call: a mayor imports
+only rows of their communes (the others come back rejected with the reason), and reaches only
+contacts and numbers of their communes; any other contact is 404, like one that does not exist.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from services.gateway.roles import CurrentUser
 from services.gateway.routers.campaigns import (
     AlertUser,
     GatewayDep,
-    commune_scope,
-    communes_map,
+    call_as,
+    tenant_communes,
     uploaded_file,
 )
 from services.gateway.rpc import expect
@@ -27,8 +28,7 @@ from services.gateway.state import Gateway
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 ContactId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "the contact lives in a commune that is not yours"},
-    404: {"description": "no such contact"},
+    404: {"description": "no such contact among yours"},
     503: {"description": "the alerts service is unreachable or did not answer"},
 }
 CSV_BODY = {
@@ -62,59 +62,28 @@ def import_contacts(
     """A verdict per row: imported, merged with an earlier row, or rejected with its reasons."""
     if not data.strip():
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail="the file is empty")
-    answer = gateway.rpc.call(
-        "alerts",
-        "import_contacts",
-        gateway.settings.tenant,
-        base64.b64encode(data).decode("ascii"),
-        communes_map(gateway, user),
-        user.user.username,
-    )
+    encoded = base64.b64encode(data).decode("ascii")
+    answer = call_as(gateway, user, "import_contacts", encoded, tenant_communes(gateway))
     return expect("alerts", ContactImportReport, answer)
-
-
-def _export(gateway: Gateway, user: CurrentUser, contact_id: str) -> ContactExport:
-    answer = gateway.rpc.call(
-        "alerts", "export_contact", gateway.settings.tenant, contact_id, user.user.username
-    )
-    export = expect("alerts", ContactExport, answer)
-    scope = commune_scope(user)
-    if scope is not None and export.contact.commune not in scope:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            detail=f"contact {contact_id} lives in commune {export.contact.commune}, not yours",
-        )
-    return export
 
 
 @router.get("/{contact_id}/export", response_model=ContactExport, responses=ERRORS)
 def export_contact(contact_id: ContactId, user: AlertUser, gateway: GatewayDep) -> ContactExport:
     """Everything held about one person (RGPD right of access)."""
-    return _export(gateway, user, contact_id)
+    return expect("alerts", ContactExport, call_as(gateway, user, "export_contact", contact_id))
 
 
 @router.delete("/{contact_id}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
 def erase_contact(contact_id: ContactId, user: AlertUser, gateway: GatewayDep) -> None:
-    """RGPD erasure; delivery reports keep the number and outcome but no name."""
-    if commune_scope(user) is not None:
-        # The service takes no commune scope here: read the contact first to check a mayor's.
-        _export(gateway, user, contact_id)
-    gateway.rpc.call(
-        "alerts", "erase_contact", gateway.settings.tenant, contact_id, user.user.username
-    )
+    """RGPD erasure: the person goes, and delivery reports keep the outcome but neither their
+    name nor their number."""
+    call_as(gateway, user, "erase_contact", contact_id)
 
 
 def _set_opt_out(
     gateway: Gateway, user: CurrentUser, body: PhoneRequest, opted_out: bool
 ) -> OptOutState:
-    answer = gateway.rpc.call(
-        "alerts",
-        "set_opt_out",
-        gateway.settings.tenant,
-        body.phone,
-        opted_out,
-        user.user.username,
-    )
+    answer = call_as(gateway, user, "set_opt_out", body.phone, opted_out)
     return expect("alerts", OptOutState, answer)
 
 
@@ -124,7 +93,8 @@ def _set_opt_out(
     responses={**ERRORS, 422: {"description": "not a phone number"}},
 )
 def opt_out(body: PhoneRequest, user: AlertUser, gateway: GatewayDep) -> OptOutState:
-    """This number receives no more alerts from this intercommunality."""
+    """This number receives no more alerts from this intercommunality. A mayor may change only
+    numbers of contacts in their communes (404 otherwise); the change is audited there."""
     return _set_opt_out(gateway, user, body, True)
 
 

@@ -1,4 +1,4 @@
-"""Open escalations, from the alerts service; a mayor sees only those of their communes."""
+"""Open escalations, from the alerts service, which shows a mayor only those of their communes."""
 
 from __future__ import annotations
 
@@ -21,8 +21,6 @@ def list_escalations(
     user: Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN, Role.MAYOR)],
     gateway: GatewayDep,
 ) -> list[Escalation]:
-    raw = gateway.rpc.call("alerts", "list_escalations", gateway.settings.tenant)
-    escalations = [expect("alerts", Escalation, item) for item in raw]
-    if user.role is Role.MAYOR:
-        escalations = [e for e in escalations if e.commune in user.user.communes]
-    return escalations
+    caller = user.caller.model_dump(mode="json")
+    raw = gateway.rpc.call("alerts", "list_escalations", gateway.settings.tenant, caller)
+    return [expect("alerts", Escalation, item) for item in raw]

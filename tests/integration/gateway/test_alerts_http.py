@@ -207,7 +207,7 @@ def test_a_mayor_imports_only_the_rows_of_their_communes(client: TestClient, as_
 
     rows = report["rows"]
     assert [r["status"] for r in rows] == ["imported", "rejected"]
-    assert VILLENEUVE in " ".join(rows[1]["reasons"])
+    assert rows[1]["reasons"] == [f"commune '{VILLENEUVE}' is not one of yours"]
 
 
 def test_export_and_erase_follow_the_mayors_communes(client: TestClient, as_role: Auth) -> None:
@@ -217,8 +217,8 @@ def test_export_and_erase_follow_the_mayors_communes(client: TestClient, as_role
     )
     in_lille, elsewhere = (row["contact_id"] for row in report["rows"])
 
-    assert client.get(f"/contacts/{elsewhere}/export", headers=mayor).status_code == 403
-    assert client.delete(f"/contacts/{elsewhere}", headers=mayor).status_code == 403
+    assert client.get(f"/contacts/{elsewhere}/export", headers=mayor).status_code == 404
+    assert client.delete(f"/contacts/{elsewhere}", headers=mayor).status_code == 404
     export = client.get(f"/contacts/{in_lille}/export", headers=mayor)
     assert export.status_code == 200
     assert export.json()["contact"]["commune"] == LILLE
@@ -328,10 +328,10 @@ def test_campaigns_are_listed_and_read_within_the_mayors_communes(
     assert [c["campaign_id"] for c in client.get("/campaigns", headers=mayor).json()] == [mine_id]
     listed = {c["campaign_id"] for c in client.get("/campaigns", headers=dispatcher).json()}
     assert listed == {mine_id, theirs_id}
-    assert client.get(f"/campaigns/{theirs_id}", headers=mayor).status_code == 403
+    assert client.get(f"/campaigns/{theirs_id}", headers=mayor).status_code == 404
     for action in ("send", "cancel"):
-        assert client.post(f"/campaigns/{theirs_id}/{action}", headers=mayor).status_code == 403
-    assert client.get(f"/campaigns/{theirs_id}/report.csv", headers=mayor).status_code == 403
+        assert client.post(f"/campaigns/{theirs_id}/{action}", headers=mayor).status_code == 404
+    assert client.get(f"/campaigns/{theirs_id}/report.csv", headers=mayor).status_code == 404
     detail = client.get(f"/campaigns/{mine_id}", headers=mayor).json()
     assert detail["campaign"]["status"] == "draft"
     assert client.get("/campaigns/cmp-nope", headers=dispatcher).status_code == 404

@@ -76,3 +76,70 @@ def test_the_same_person_twice_is_merged_with_both_numbers() -> None:
 def test_unreadable_files_are_refused_as_a_whole(data: bytes, complaint: str) -> None:
     with pytest.raises(CsvError, match=complaint):
         read_contacts(data, COMMUNES)
+
+
+def test_contact_ids_tell_nothing_about_the_person() -> None:
+    data = b"nom;prenom;tel;commune;consentement\nRoux;Paul;06 55 44 33 22;59350;01/01/2025\n"
+
+    first, _ = read_contacts(data, COMMUNES)
+    second, _ = read_contacts(data, COMMUNES)
+
+    # Random: the same person read twice without the store's index gets two unrelated ids.
+    assert first[0].contact_id != second[0].contact_id
+    assert "roux" not in first[0].contact_id.lower()
+
+
+def test_a_full_width_or_spaced_variant_of_a_name_is_the_same_person() -> None:
+    data = (
+        "nom;prenom;tel;commune;consentement\n"
+        "Roux;Paul;06 55 44 33 22;59350;01/01/2025\n"
+        "ＲＯＵＸ;Ｐａｕｌ;07 55 44 33 22;59350;01/06/2025\n"
+        "  roux ;paul  ;06 11 22 33 44;59350;01/06/2025\n"
+    ).encode()
+
+    contacts, report = read_contacts(data, COMMUNES)
+
+    assert len(contacts) == 1
+    assert len(contacts[0].phones) == 3
+    assert [r.status for r in report.rows] == ["imported", "merged", "merged"]
+    assert len({r.contact_id for r in report.rows}) == 1
+
+
+def test_two_names_made_only_of_emoji_stay_two_people() -> None:
+    data = (
+        "nom complet;tel;commune;consentement\n"
+        "🌊🏠;06 55 44 33 22;59350;01/01/2025\n"
+        "🔥🌲;07 55 44 33 22;59350;01/01/2025\n"
+    ).encode()
+
+    contacts, report = read_contacts(data, COMMUNES)
+
+    assert len(contacts) == 2
+    assert [r.status for r in report.rows] == ["imported", "imported"]
+
+
+def test_a_known_person_keeps_their_id_across_files() -> None:
+    data = b"nom;prenom;tel;commune;consentement\nRoux;Paul;06 55 44 33 22;59350;01/01/2025\n"
+    index: dict[str, str] = {}
+
+    def assign(keys: list[str]) -> dict[str, str]:
+        for key in keys:
+            index.setdefault(key, f"c-known-{len(index)}")
+        return {key: index[key] for key in keys}
+
+    first, _ = read_contacts(data, COMMUNES, assign_ids=assign)
+    again, _ = read_contacts(
+        data.replace(b"Roux;Paul", "ＲＯＵＸ;Paul".encode()), COMMUNES, assign_ids=assign
+    )
+
+    assert first[0].contact_id == again[0].contact_id == "c-known-0"
+
+
+def test_a_row_of_a_commune_the_importer_does_not_reach_says_so() -> None:
+    mine = CommuneDirectory({"59350": "Lille"}, others={"59043": "Bailleul"})
+    data = b"nom;tel;commune;consentement\nRoux;06 55 44 33 22;Bailleul;01/01/2025\n"
+
+    contacts, report = read_contacts(data, mine)
+
+    assert contacts == []
+    assert report.rows[0].reasons == ("commune 'Bailleul' is not one of yours",)
