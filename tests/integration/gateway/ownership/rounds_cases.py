@@ -1,4 +1,4 @@
-"""Rounds and deliveries in the ownership matrix.
+"""Rounds, containers and deliveries in the ownership matrix.
 
 Planning is the intercommunality's (dispatchers, admins): one tenant per deployment. A driver
 reports a failed delivery only for a stop of their own round: `driver-a` drives today's round,
@@ -64,7 +64,9 @@ register(
         DRIVER_A,
         DRIVER_B,
         _todays_round_of_driver_a,
-        known_gap="routing checks the reporting driver against the round on branch `placing` "
-        "(issue 9, driver's failure reports)",
     ),
 )
+
+CONTAINERS = "waste containers are the intercommunality's register; one tenant per deployment"
+for method in ("GET", "PATCH", "DELETE"):
+    register(method, "/containers/{container_id}", TenantWide(CONTAINERS))
