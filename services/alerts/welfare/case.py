@@ -177,19 +177,14 @@ def advance(case: WelfareCase, now: datetime, timing: WelfareTiming) -> CaseChan
     notices: list[Notice] = []
     steps: list[WelfareStep] = []
     current = case
-    deadline = current.contact_deadline
-    if current.current_contact is not None and deadline is not None and now >= deadline:
+    deadline, index = current.contact_deadline, current.current_contact
+    if index is not None and deadline is not None and now >= deadline:
         silent = _step(
-            "no_acknowledgement",
-            now,
-            contact=current.current_contact,
-            detail=current.contacts[current.current_contact].name,
+            "no_acknowledgement", now, contact=index, detail=current.contacts[index].name
         )
         current = current.model_copy(update={"history": (*current.history, silent)})
         steps.append(silent)
-        moved = _try_contact(
-            current, current.current_contact + 1, now, timing, current.attempted_at
-        )
+        moved = _try_contact(current, index + 1, now, timing, current.attempted_at)
         current = moved.case
         notices.extend(moved.notices)
         steps.extend(moved.steps)
