@@ -19,7 +19,8 @@ from services.alerts.dependencies import DeliveryEngine, EngineHandle
 from services.alerts.escalations import escalation_for_failed_delivery
 from services.alerts.phones import PhoneError, parse_phone
 from services.alerts.store import AlertsStore
-from services.alerts.webhooks import recipient_from_url
+from services.alerts.webhooks import recipient_from_url, welfare_query
+from services.alerts.welfare.entrypoints import WelfareEntrypoints
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import InvalidMessage, describe_validation_error, open_message
@@ -42,7 +43,7 @@ def _request(raw: dict[str, Any]) -> CampaignRequest:
         raise InvalidMessage(describe_validation_error(error)) from None
 
 
-class AlertsService:
+class AlertsService(WelfareEntrypoints):
     name = "alerts"
 
     store: AlertsStore = RedisStore(AlertsStore)
@@ -61,6 +62,9 @@ class AlertsService:
             event, event_id=envelope.event_id, received_at=datetime.now(UTC)
         )
         self.store.open_escalation(envelope.tenant, escalation)
+        # An unanswered door also opens the day's welfare case (once, whatever the redeliveries).
+        if self.welfare.open_for(envelope.tenant, event) is not None:
+            self._relay_welfare_events()
 
     @rpc
     def list_escalations(self, tenant: str) -> list[dict[str, Any]]:
@@ -234,6 +238,9 @@ class AlertsService:
             raise Forbidden("the request is not signed by our provider account")
         if kind == "inbound":
             return self._inbound(params)
+        welfare = welfare_query(url)
+        if kind == "gather" and welfare is not None:
+            return self.welfare_keypress(welfare, params.get("Digits", ""))
         ref = recipient_from_url(url)
         if kind == "gather":
             confirmed = apply_keypress(self.store, ref, params.get("Digits", ""))
