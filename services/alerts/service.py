@@ -20,7 +20,10 @@ from services.alerts.escalations import escalation_for_failed_delivery
 from services.alerts.phones import PhoneError, parse_phone
 from services.alerts.store import AlertsStore
 from services.alerts.webhooks import recipient_from_url, welfare_query
-from services.alerts.welfare.entrypoints import WelfareEntrypoints
+
+# The module, not the class: `nameko run services.alerts.service` runs every class here that
+# has entrypoints, and the mixin alone is no service.
+from services.alerts.welfare import entrypoints as welfare
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import InvalidMessage, describe_validation_error, open_message
@@ -43,7 +46,7 @@ def _request(raw: dict[str, Any]) -> CampaignRequest:
         raise InvalidMessage(describe_validation_error(error)) from None
 
 
-class AlertsService(WelfareEntrypoints):
+class AlertsService(welfare.WelfareEntrypoints):
     name = "alerts"
 
     store: AlertsStore = RedisStore(AlertsStore)
