@@ -12,6 +12,7 @@ from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.alerts.service import AlertsService
+from services.common.dead_letter import event_handler
 from tests.sandbox_process import SandboxProcess, free_port
 from tests.service.welfare_support import (
     CARON,
@@ -23,6 +24,22 @@ from tests.service.welfare_support import (
 )
 
 pytestmark = pytest.mark.service
+published: list[tuple[str, dict[str, Any]]] = []
+
+
+class WelfareWatcher:
+    """Another service listening to what alerts publishes."""
+
+    name = "welfare_watcher"
+
+    @event_handler("alerts", "welfare_check_opened")
+    def handle_welfare_check_opened(self, body: dict[str, Any]) -> None:
+        published.append(("opened", body))
+
+    @event_handler("alerts", "welfare_check_closed")
+    def handle_welfare_check_closed(self, body: dict[str, Any]) -> None:
+        published.append(("closed", body))
+
 
 CASE_ID = "welfare:d-42:2026-11-23"
 OTHER_MAYOR = {"username": "maire-2", "role": "mayor", "communes": ["59009"]}
@@ -56,6 +73,8 @@ def test_first_contact_silent_second_presses_1_outcome_recorded_history_complete
     port = free_port()
     config = {**welfare_config, "ALERTS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     with webhook_forwarder(port, config):
+        published.clear()
+        container_factory(WelfareWatcher, config).start()
         container_factory(AlertsService, config).start()
         dispatch = event_dispatcher(config)
         dispatch("routing", "delivery_failed", failed_event(tenant))
@@ -82,6 +101,7 @@ def test_first_contact_silent_second_presses_1_outcome_recorded_history_complete
                 alerts.get_welfare_case(tenant, DISPATCHER, "welfare:nope:2026-11-23")
             with pytest.raises(Exception) as mayor_acts:
                 alerts.take_welfare_case(tenant, MAYOR, CASE_ID)
+            wait_for("the closing event", lambda: any(k == "closed" for k, _ in published))
 
     assert len(first) == 1 and len(second) == 1  # one case, whatever the redeliveries
     assert len(sandbox.phone(SOPHIE.phone)["messages"]) == 1
@@ -108,3 +128,9 @@ def test_first_contact_silent_second_presses_1_outcome_recorded_history_complete
     # The same answer as for a case that does not exist: existence does not leak.
     assert str(refused[0]).replace("d-42", "X") == str(missing.value).replace("nope", "X")
     assert mayor_acts.value.exc_type == "Forbidden"  # type: ignore[attr-defined]
+    assert [(kind, body["payload"]["case_id"]) for kind, body in published] == [
+        ("opened", CASE_ID),
+        ("closed", CASE_ID),
+    ]
+    assert published[1][1]["payload"]["outcome"] == "hospitalised"
+    assert published[1][1]["payload"]["closed_by"] == "dispatcher-1"
