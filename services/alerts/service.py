@@ -267,6 +267,8 @@ class AlertsService(welfare.WelfareEntrypoints):
             e164 = parse_phone(sender).e164
         except PhoneError:
             return {"intent": intent, "applied": False}
+        if intent == "other" and self.welfare_reply(e164, params.get("Body", "")):
+            return {"intent": "welfare_outcome", "phone": e164, "applied": True}
         if intent == "stop":
             self.store.set_global_opt_out(e164, True)
         elif intent == "start":

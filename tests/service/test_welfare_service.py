@@ -48,10 +48,17 @@ FAMILY = {"username": "anne", "role": "family"}
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(
-        free_port(), env={"SANDBOX_CALLBACKS": "off", "SANDBOX_GATHER_WAIT": "60"}
-    ).start()
+def gateway_port() -> int:
+    """Where the stand-in for the gateway's webhook route listens."""
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def sandbox(gateway_port: int) -> Iterator[SandboxProcess]:
+    inbound = f"http://127.0.0.1:{gateway_port}/webhooks/twilio/inbound"
+    env = {"SANDBOX_CALLBACKS": "off", "SANDBOX_GATHER_WAIT": "60",
+           "SANDBOX_INBOUND_WEBHOOK": inbound}  # fmt: skip
+    process = SandboxProcess(free_port(), env=env).start()
     yield process
     process.stop()
 
@@ -68,9 +75,13 @@ def welfare_config(service_config: dict[str, Any], sandbox: SandboxProcess) -> d
 
 
 def test_first_contact_silent_second_presses_1_outcome_recorded_history_complete(
-    container_factory: Any, welfare_config: dict[str, Any], sandbox: SandboxProcess, tenant: str
+    container_factory: Any,
+    welfare_config: dict[str, Any],
+    sandbox: SandboxProcess,
+    gateway_port: int,
+    tenant: str,
 ) -> None:
-    port = free_port()
+    port = gateway_port
     config = {**welfare_config, "ALERTS_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}"}
     with webhook_forwarder(port, config):
         published.clear()
@@ -86,8 +97,16 @@ def test_first_contact_silent_second_presses_1_outcome_recorded_history_complete
             second = wait_for("Michel's call", lambda: sandbox.phone(CARON.phone)["calls"])
             pressed = sandbox.post(f"/sandbox/calls/{second[0]['sid']}/digits", Digits="1")
             taken = alerts.get_welfare_case(tenant, DISPATCHER, CASE_ID)
-            outcome = alerts.record_welfare_outcome(
-                tenant, DISPATCHER, CASE_ID, {"outcome": "hospitalised", "note": "CHU de Lille"}
+            # Michel texts back "1" (hospitalisé), as the SMS he just got tells him to.
+            wait_for(
+                "the reply instructions", lambda: len(sandbox.phone(CARON.phone)["messages"]) == 2
+            )
+            sandbox.post(f"/sandbox/phones/{CARON.phone}/send", Body="1")
+            outcome = wait_for(
+                "the outcome",
+                lambda: (
+                    (c := alerts.get_welfare_case(tenant, DISPATCHER, CASE_ID))["outcome"] and c
+                ),
             )
             closed = alerts.close_welfare_case(tenant, DISPATCHER, CASE_ID, {"note": ""})
             listed_open = alerts.list_welfare_cases(tenant, DISPATCHER)
@@ -105,13 +124,16 @@ def test_first_contact_silent_second_presses_1_outcome_recorded_history_complete
 
     assert len(first) == 1 and len(second) == 1  # one case, whatever the redeliveries
     assert len(sandbox.phone(SOPHIE.phone)["messages"]) == 1
-    (sms,) = sandbox.phone(CARON.phone)["messages"]
+    sms, instructions = sandbox.phone(CARON.phone)["messages"]
+    assert "répondez 1 hospitalisé, 2 absent prévu" in instructions["body"]
     assert "Mme Lefebvre n'a pas ouvert au livreur de repas à 11h40" in sms["body"]
     said = " ".join(second[0]["said"])
     assert "Mme Lefebvre n'a pas ouvert la porte" in said and "appuyez sur 1" in said
     assert "vous vous en occupez" in " ".join(pressed["said"])
     assert taken["status"] == "taken" and taken["taken_by"] == "Michel Caron (touche 1)"
     assert outcome["outcome"] == "hospitalised"
+    assert outcome["history"][-1]["actor"] == "Michel Caron"
+    assert outcome["history"][-1]["detail"] == "hospitalisé : par SMS"
     assert closed["status"] == "closed" and listed_open == []
     kinds = [(s["kind"], s["contact_index"]) for s in closed["history"]]
     assert kinds == [

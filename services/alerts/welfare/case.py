@@ -46,6 +46,8 @@ class CaseChange:
     opened: bool = False
     closed: bool = False
     steps: tuple[WelfareStep, ...] = field(default=())
+    # A contact took the case by keypress: their SMS replies (1-4) record the outcome.
+    taker_phone: str | None = None
 
 
 def opens_a_case(event: DeliveryFailed) -> bool:
@@ -218,6 +220,11 @@ def take(case: WelfareCase, actor: str, now: datetime, *, contact: int | None = 
         raise CaseConflict(f"case {case.case_id} is already taken by {case.taken_by}")
     detail = case.contacts[contact].name if contact is not None else ""
     step = _step("acknowledged", now, contact=contact, actor=actor, detail=detail)
+    notices: tuple[Notice, ...] = ()
+    if contact is not None:
+        phone = case.contacts[contact].phone
+        notices = (Notice(key=f"{case.case_id}:{contact}:taken", to=phone, channel="sms",
+                          text=taken_text(case)),)  # fmt: skip
     taken = case.model_copy(
         update={
             "status": "taken",
@@ -226,7 +233,30 @@ def take(case: WelfareCase, actor: str, now: datetime, *, contact: int | None = 
             "history": (*case.history, step),
         }
     )
-    return CaseChange(taken, steps=(step,))
+    taker = case.contacts[contact].phone if contact is not None else None
+    return CaseChange(taken, notices, steps=(step,), taker_phone=taker)
+
+
+OUTCOME_BY_REPLY: dict[str, WelfareOutcome] = {
+    "1": "hospitalised",
+    "2": "planned_absence",
+    "3": "needs_help",
+    "4": "found_well",
+}
+
+
+def taken_text(case: WelfareCase) -> str:
+    """What the contact who pressed 1 reads: how to tell us what they found (GSM-7)."""
+    return (
+        f"Bocage : merci de vous occuper de {case.senior_name}. Quand vous savez, répondez "
+        "1 hospitalisé, 2 absent prévu, 3 besoin d'aide, 4 retrouvé bien."
+    )
+
+
+def outcome_from_reply(body: str) -> WelfareOutcome | None:
+    """An SMS reply "4" (or "4 tout va bien") from the contact who took the case."""
+    words = body.strip().split()
+    return OUTCOME_BY_REPLY.get(words[0].rstrip(".")) if words else None
 
 
 def record_outcome(

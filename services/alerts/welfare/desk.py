@@ -137,7 +137,31 @@ class WelfareDesk:
             return "Ce signalement n'existe plus. Merci."
         except CaseConflict:
             return "Merci, quelqu'un s'en occupe déjà."
-        return "Merci, vous vous en occupez. Le service de portage est prévenu."
+        return (
+            "Merci, vous vous en occupez. Le service de portage est prévenu. Vous recevez un SMS "
+            "pour nous dire ce que vous avez trouvé."
+        )
+
+    def outcome_by_sms(self, phone: str, body: str) -> bool:
+        """The contact who took a case texts back 1-4: the outcome is recorded under their name.
+        False when the SMS is not such a reply (then it is an ordinary inbound SMS)."""
+        taken = self.store.case_taken_by(phone)
+        outcome = cases.outcome_from_reply(body)
+        if taken is None or outcome is None:
+            return False
+        tenant, case_id = taken
+        now = self.clock()
+
+        def by_sms(current: WelfareCase) -> CaseChange:
+            names = [c.name for c in current.contacts if c.phone == phone]
+            who = names[0] if names else phone
+            return cases.record_outcome(current, who, outcome, "par SMS", now)
+
+        try:
+            self._act(tenant, case_id, by_sms)
+        except (CaseNotFound, CaseConflict):
+            return False
+        return True
 
     # -- families -----------------------------------------------------------------------------
     def eta_updated(self, tenant: str, event: DeliveryEtaUpdated) -> int:

@@ -148,6 +148,13 @@ class WelfareEntrypoints:
             tenant, case_id, lambda: self.welfare.close(tenant, case_id, who.username, body.note)
         )
 
+    def welfare_reply(self, phone: str, body: str) -> bool:
+        """An inbound SMS: the outcome from a contact who took a case, if it is one."""
+        applied = self.welfare.outcome_by_sms(phone, body)
+        if applied:
+            self._relay_welfare_events()
+        return applied
+
     # -- the provider ---------------------------------------------------------------------------
     def welfare_keypress(self, query: dict[str, list[str]], digits: str) -> dict[str, Any]:
         """A keypress on a welfare call (the signed callback URL names tenant, case, contact)."""

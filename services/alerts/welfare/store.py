@@ -27,6 +27,7 @@ from services.common import outbox
 from services.common.settings import Settings, deployment_of
 
 PREFIX = "alerts"
+TAKER_TTL_S = 3 * 24 * 3600
 
 # Take up to ARGV[3] members due by ARGV[1]; each is leased until ARGV[2] (its score moves there).
 _TAKE_DUE = """
@@ -138,6 +139,9 @@ class WelfareStore:
                     else:
                         pipe.zadd(self._due_cases, {member: due.timestamp()})
                     self._queue_notices(pipe, tenant, change.notices, case.opened_at)
+                    if change.taker_phone is not None:
+                        # Inbound SMS name no tenant: the phone leads to the case it took.
+                        pipe.set(self._taker(change.taker_phone), member, ex=TAKER_TTL_S)
                     for event_type, body in events(change):
                         outbox.append(pipe, self.outbox_prefix, event_type, body)
                     pipe.execute()
@@ -152,6 +156,17 @@ class WelfareStore:
             self.client.zrem(self._due_cases, member)
         else:
             self.client.zadd(self._due_cases, {member: due.timestamp()})
+
+    def _taker(self, phone: str) -> str:
+        return f"{self.shared}:welfare:taker:{phone}"
+
+    def case_taken_by(self, phone: str) -> tuple[str, str] | None:
+        """(tenant, case id) of the last case this phone took by keypress, for a few days."""
+        member = self.client.get(self._taker(phone))
+        if member is None:
+            return None
+        tenant, case_id = str(member).split("|", 1)
+        return tenant, case_id
 
     def take_due_cases(self, now: float, lease_s: float, batch: int = 50) -> list[tuple[str, str]]:
         members = self._take_due(keys=[self._due_cases], args=[now, now + lease_s, batch])

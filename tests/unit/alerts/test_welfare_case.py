@@ -19,6 +19,7 @@ from services.alerts.welfare.case import (
     next_due,
     open_case,
     opens_a_case,
+    outcome_from_reply,
     record_outcome,
     take,
 )
@@ -126,3 +127,18 @@ def test_a_taken_case_has_one_owner_and_a_closed_case_takes_nothing() -> None:
     assert not close(closed.case, "dispatcher-1", "", T0).closed
     with pytest.raises(CaseConflict, match="closed"):
         record_outcome(closed.case, "dispatcher-1", "found_well", "", T0)
+
+
+def test_the_contact_who_presses_1_is_texted_how_to_reply_with_the_outcome() -> None:
+    case = open_case(_failed(SOPHIE, VOISIN), T0, TIMING).case
+
+    by_phone = take(case, "Sophie Lefebvre (touche 1)", T0, contact=0)
+    by_dispatcher = take(case, "dispatcher-1", T0)
+
+    (sms,) = by_phone.notices
+    assert sms.to == SOPHIE.phone and by_phone.taker_phone == SOPHIE.phone
+    assert "4 retrouvé bien" in sms.text and analyse(sms.text).encoding == "GSM-7"
+    assert by_dispatcher.notices == () and by_dispatcher.taker_phone is None
+    assert [outcome_from_reply(t) for t in ("4", " 1. ", "3 elle est tombée", "bonjour", "")] == [
+        "found_well", "hospitalised", "needs_help", None, None,
+    ]  # fmt: skip
