@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 
 from contracts.users import Role
 from contracts.welfare import WelfareCase, WelfareCloseRequest, WelfareOutcomeRequest
+from services.gateway import live, welfare_live
 from services.gateway.roles import CurrentUser, require_roles
 from services.gateway.rpc import expect
 from services.gateway.state import Gateway, get_gateway
@@ -51,6 +53,28 @@ def list_cases(
 ) -> list[WelfareCase]:
     """Open cases (all with `include_closed`), oldest first, with their history."""
     return _CASES.validate_python(_call(gateway, user, "list_welfare_cases", not include_closed))
+
+
+@router.get(
+    "/live",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": welfare_live.EVENTS_DESCRIPTION},
+        503: NOT_FOUND[503],
+    },
+)
+def live_cases(
+    request: Request,
+    user: Annotated[
+        CurrentUser, live.require_roles_or_query_token(Role.DISPATCHER, Role.ADMIN, Role.MAYOR)
+    ],
+    gateway: GatewayDep,
+) -> StreamingResponse:
+    """The open cases the caller reaches, pushed whenever one changes (declared before
+    `/{case_id}`, which would otherwise take "live" for a case id)."""
+    return welfare_live.cases_response(
+        request, lambda: list(_call(gateway, user, "list_welfare_cases", True))
+    )
 
 
 @router.get("/{case_id}", response_model=WelfareCase, responses=NOT_FOUND)

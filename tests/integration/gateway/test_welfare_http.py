@@ -8,7 +8,9 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
+import httpx
 import pika
 import pytest
 from fastapi.testclient import TestClient
@@ -95,3 +97,28 @@ def test_dispatcher_acts_the_mayor_reads_another_mayor_gets_404(
     assert kinds == ["opened", "contact_called", "contact_texted", "acknowledged",
                      "outcome_recorded", "closed"]  # fmt: skip
     assert read_by_mayor.json()["history"][-2]["detail"] == "absent prévu : chez sa fille"
+
+
+def test_the_dispatcher_sees_a_new_case_arrive_live(
+    live_gateway: str, services_amqp_uri: str, role_users: dict[Role, str], tenant: str
+) -> None:
+    with httpx.Client(base_url=live_gateway, timeout=30) as http:
+        login_body = {"username": role_users[Role.DISPATCHER], "password": PASSWORD}
+        answer = http.post("/auth/login", json=login_body)
+        headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        seen: list[list[dict[str, Any]]] = []
+        with http.stream("GET", "/welfare-cases/live", headers=headers) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            deadline = time.monotonic() + 30
+            for line in stream.iter_lines():
+                if line.startswith("data: "):
+                    seen.append(json.loads(line.removeprefix("data: ")))
+                    if len(seen) == 1:
+                        _publish_failed_delivery(services_amqp_uri, tenant)
+                    elif any(c["case_id"] == CASE for c in seen[-1]):
+                        break
+                assert time.monotonic() < deadline, f"no live case after 30 s: {seen}"
+
+    assert seen[0] == []  # nothing open when the dispatcher looked
+    (case,) = seen[-1]
+    assert case["status"] == "calling" and case["current_contact"] == 0
