@@ -32,22 +32,24 @@ def sandbox() -> Iterator[SandboxProcess]:
     process.stop()
 
 
-def _eta(tenant: str, minutes: float, computed_after_min: float = 0) -> dict[str, Any]:
+def _eta(
+    tenant: str, minutes: float, computed_after_min: float = 0, **changes: Any
+) -> dict[str, Any]:
     computed = NOW + timedelta(minutes=computed_after_min)
     event = DeliveryEtaUpdated(
         delivery_id="d-42", senior_id="s-1", senior_first_name="Marie", round_id="r-1",
         vehicle_id="van-1", day="2026-11-23", eta=computed + timedelta(minutes=minutes),
         stops_before=1, computed_at=computed, notify=(ANNE, PAUL),
-    )  # fmt: skip
+    ).model_copy(update=changes)  # fmt: skip
     return make_message(event, tenant=tenant)
 
 
-def _delivered(tenant: str) -> dict[str, Any]:
+def _delivered(tenant: str, **changes: Any) -> dict[str, Any]:
     event = DeliveryCompleted(
         delivery_id="d-42", senior_id="s-1", senior_first_name="Marie", round_id="r-1",
         day="2026-11-23", delivered_at=NOW + timedelta(minutes=14), reported_by="driver-1",
         notify=(ANNE, PAUL),
-    )  # fmt: skip
+    ).model_copy(update=changes)  # fmt: skip
     return make_message(event, tenant=tenant)
 
 
@@ -62,6 +64,10 @@ def test_each_family_member_gets_each_sms_once_through_redeliveries_and_jitter(
     near = _eta(tenant, 13, computed_after_min=1)
     for event in (near, near, _eta(tenant, 17, 2), _eta(tenant, 11, 3), _eta(tenant, 14, 4)):
         dispatch("routing", "delivery_eta_updated", event)  # a redelivery, then the ETA jitters
+    # The van arrives a quarter of an hour later (the two events travel on separate queues).
+    wait_for(
+        "the approaching SMS", lambda: all(sandbox.phone(p.phone)["messages"] for p in (ANNE, PAUL))
+    )
     done = _delivered(tenant)
     dispatch("routing", "delivery_completed", done)
     dispatch("routing", "delivery_completed", done)
@@ -78,6 +84,23 @@ def test_each_family_member_gets_each_sms_once_through_redeliveries_and_jitter(
             "Bocage : le repas de Marie a été livré à 11h44.",
             "Bocage : le repas de Marie arrive dans environ 15 min (vers 11h44).",
         ]
+
+
+def test_an_eta_that_arrives_after_the_handover_says_nothing(
+    container_factory: Any, service_config: dict[str, Any], sandbox: SandboxProcess, tenant: str
+) -> None:
+    config = {**service_config, "TWILIO_BASE_URL": sandbox.base_url}
+    container_factory(AlertsService, config).start()
+    dispatch = event_dispatcher(config)
+    louise = FamilyNotice(username="louise", phone="+33612340013")
+
+    dispatch("routing", "delivery_completed", _delivered(tenant, notify=(louise,)))
+    wait_for("the delivered SMS", lambda: sandbox.phone(louise.phone)["messages"])
+    dispatch("routing", "delivery_eta_updated", _eta(tenant, 10, notify=(louise,)))
+    wait_for("a quiet second", lambda: _quiet(sandbox), timeout=10)
+
+    bodies = [m["body"] for m in sandbox.phone(louise.phone)["messages"]]
+    assert bodies == ["Bocage : le repas de Marie a été livré à 11h44."]
 
 
 def _quiet(sandbox: SandboxProcess) -> bool:

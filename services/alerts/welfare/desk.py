@@ -12,7 +12,11 @@ from contracts.meals_events import DeliveryCompleted, DeliveryEtaUpdated
 from contracts.welfare import WelfareCase, WelfareCheckClosed, WelfareCheckOpened, WelfareOutcome
 from services.alerts.welfare import case as cases
 from services.alerts.welfare.case import CaseChange, CaseConflict, WelfareTiming
-from services.alerts.welfare.family import approaching_notices, delivered_notices
+from services.alerts.welfare.family import (
+    approaching_notices,
+    delivered_key,
+    delivered_notices,
+)
 from services.alerts.welfare.sends import NoticeSender
 from services.alerts.welfare.settings import WelfareSettings
 from services.alerts.welfare.store import WelfareStore
@@ -165,7 +169,14 @@ class WelfareDesk:
 
     # -- families -----------------------------------------------------------------------------
     def eta_updated(self, tenant: str, event: DeliveryEtaUpdated) -> int:
-        notices = approaching_notices(event, self.settings.eta_notice_min)
+        notices = [
+            notice
+            for notice, person in zip(
+                approaching_notices(event, self.settings.eta_notice_min), event.notify, strict=False
+            )
+            # A late ETA (a redelivery overtaken by the handover) says nothing after "livré".
+            if self.store.notice(tenant, delivered_key(event.delivery_id, person)) is None
+        ]
         self.store.queue_notices(tenant, notices)
         return len(notices)
 
