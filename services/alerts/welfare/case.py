@@ -81,9 +81,9 @@ def _step(
     return WelfareStep(at=at, kind=kind, contact_index=contact, actor=actor, detail=detail)
 
 
-def contact_texts(case: WelfareCase, attempted_at: datetime) -> tuple[str, str, str]:
+def contact_texts(case: WelfareCase) -> tuple[str, str, str]:
     """(voice text, keypress prompt, SMS text) for a contact, in French; the SMS is GSM-7."""
-    when = _clock(attempted_at)
+    when = _clock(case.attempted_at)
     voice = (
         f"Bonjour, ici le portage de repas de Bocage. {case.senior_name} n'a pas ouvert la porte "
         f"au livreur aujourd'hui à {when}."
@@ -96,9 +96,9 @@ def contact_texts(case: WelfareCase, attempted_at: datetime) -> tuple[str, str, 
     return voice, prompt, sms
 
 
-def _notices_for(case: WelfareCase, index: int, attempted_at: datetime) -> tuple[Notice, ...]:
+def _notices_for(case: WelfareCase, index: int) -> tuple[Notice, ...]:
     contact = case.contacts[index]
-    voice, prompt, sms = contact_texts(case, attempted_at)
+    voice, prompt, sms = contact_texts(case)
     base = f"{case.case_id}:{index}"
     return (
         Notice(
@@ -138,13 +138,11 @@ def open_case(
             ),
         ),
     )
-    moved = _try_contact(case, 0, now, timing, event.attempted_at)
+    moved = _try_contact(case, 0, now, timing)
     return CaseChange(moved.case, moved.notices, opened=True, steps=moved.case.history)
 
 
-def _try_contact(
-    case: WelfareCase, index: int, now: datetime, timing: WelfareTiming, attempted_at: datetime
-) -> CaseChange:
+def _try_contact(case: WelfareCase, index: int, now: datetime, timing: WelfareTiming) -> CaseChange:
     """Move to contact `index`: call and text them; past the last contact, flag for help."""
     if index >= len(case.contacts):
         moved = case.model_copy(update={"current_contact": None, "contact_deadline": None})
@@ -161,7 +159,7 @@ def _try_contact(
             "history": case.history + steps,
         }
     )
-    return CaseChange(moved, _notices_for(moved, index, attempted_at), steps=steps)
+    return CaseChange(moved, _notices_for(moved, index), steps=steps)
 
 
 def _flag_for_help(case: WelfareCase, now: datetime, why: str) -> CaseChange:
@@ -186,7 +184,7 @@ def advance(case: WelfareCase, now: datetime, timing: WelfareTiming) -> CaseChan
         )
         current = current.model_copy(update={"history": (*current.history, silent)})
         steps.append(silent)
-        moved = _try_contact(current, index + 1, now, timing, current.attempted_at)
+        moved = _try_contact(current, index + 1, now, timing)
         current = moved.case
         notices.extend(moved.notices)
         steps.extend(moved.steps)
