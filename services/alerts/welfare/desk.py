@@ -3,6 +3,7 @@ notice sender. No nameko here: the service's entrypoints call these, the timer c
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,8 @@ from services.alerts.welfare.sends import NoticeSender
 from services.alerts.welfare.settings import WelfareSettings
 from services.alerts.welfare.store import WelfareStore
 from services.common.events import make_message
+
+log = logging.getLogger(__name__)
 
 
 class CaseNotFound(LookupError):
@@ -91,7 +94,11 @@ class WelfareDesk:
             def decide(current: WelfareCase | None, now: datetime = now) -> CaseChange | None:
                 return None if current is None else cases.advance(current, now, self.timing)
 
-            self._change(tenant, case_id, decide)
+            try:
+                self._change(tenant, case_id, decide)
+            except Exception:
+                # One bad case must not hold up the others; its lease brings it back later.
+                log.exception("welfare case %s of %s could not move on", case_id, tenant)
         return self.sender.send_due()
 
     # -- people -------------------------------------------------------------------------------
