@@ -36,7 +36,8 @@ for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
 return due
 """
 
-# Begin sending a notice, in one round trip. pending: it becomes `sending` (leased until ARGV[2])
+# Begin sending a notice, in one round trip. An SMS to an opted-out number: `opted_out`, never
+# sent. pending: it becomes `sending` (leased until ARGV[2])
 # and is sent. sending past its lease: an earlier attempt may have left, so ask the provider
 # (reconcile). sending within its lease: another instance is on it (busy). Final: drop it.
 _BEGIN = """
@@ -44,8 +45,18 @@ local raw = redis.call('GET', KEYS[1])
 if not raw then redis.call('ZREM', KEYS[2], ARGV[3]); return {'missing', ''} end
 local notice = cjson.decode(raw)
 local status = notice['status']
-if status == 'accepted' or status == 'failed' then
+if status == 'accepted' or status == 'failed' or status == 'opted_out' then
   redis.call('ZREM', KEYS[2], ARGV[3]); return {'done', raw}
+end
+if status == 'pending' and notice['channel'] == 'sms' and (
+    redis.call('HEXISTS', KEYS[3], notice['to']) == 1
+    or redis.call('HEXISTS', KEYS[4], notice['to']) == 1) then
+  -- STOP to our sender (or the mairie's list): no SMS; a welfare call still rings.
+  notice['status'] = 'opted_out'
+  local stopped = cjson.encode(notice)
+  redis.call('SET', KEYS[1], stopped)
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  return {'opted_out', stopped}
 end
 local outcome = 'send'
 if status == 'sending' then
@@ -208,7 +219,13 @@ class WelfareStore:
         self, tenant: str, key: str, now: float, lease_s: float
     ) -> tuple[str, dict[str, Any] | None]:
         outcome, raw = self._begin(
-            keys=[self._notice_key(tenant, key), self._due_notices],
+            keys=[
+                self._notice_key(tenant, key),
+                self._due_notices,
+                # The opt-out lists the campaigns honour (services/alerts/store.py).
+                ":".join((PREFIX, tenant, "optout")),
+                f"{self.shared}:optout",
+            ],
             args=[now, now + lease_s, f"{tenant}|{key}", datetime.now(UTC).isoformat()],
         )
         return str(outcome), (json.loads(raw) if raw else None)

@@ -44,7 +44,7 @@ def sandbox() -> Iterator[SandboxProcess]:
 
 
 @pytest.fixture
-def parts(sandbox: SandboxProcess) -> Iterator[Parts]:
+def parts(sandbox: SandboxProcess, tenant: str) -> Iterator[Parts]:
     require_component("Redis", REDIS_URL, 6379)
     sandbox.reset()
     client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
@@ -57,6 +57,9 @@ def parts(sandbox: SandboxProcess) -> Iterator[Parts]:
     )  # fmt: skip
     clock = Clock()
     yield store, NoticeSender(store, channel, None, lease_s=LEASE_S, clock=clock), channel, clock
+    for pattern in (f"{store.shared}:*", f"alerts:{tenant}:*"):
+        for key in client.scan_iter(pattern, count=500):
+            client.delete(key)
     client.close()
 
 
@@ -107,3 +110,17 @@ def test_died_before_reaching_the_provider_sent_after_the_lease(
     clock.now += LEASE_S + 1
     assert sender.send_due() == 1
     assert len(sandbox.phone(notice.to)["messages"]) == 1
+
+
+def test_no_sms_to_a_number_that_replied_stop(
+    parts: Parts, sandbox: SandboxProcess, tenant: str
+) -> None:
+    store, sender, _, _ = parts
+    notice = _sms(tenant, "+33612340104")
+    # What the inbound STOP webhook records (AlertsStore.set_global_opt_out), deployment-wide.
+    store.client.hset(f"{store.shared}:optout", notice.to, "{}")
+    store.queue_notices(tenant, [notice])
+
+    assert sender.send_due() == 0
+    assert sandbox.phone(notice.to)["messages"] == []
+    assert store.notice(tenant, notice.key)["status"] == "opted_out"  # type: ignore[index]
