@@ -21,6 +21,7 @@ from contracts.users import Role, UserCreate
 from services.common.events import make_message
 from services.gateway.auth import create_user
 from services.gateway.users import UserStore
+from tests.sandbox_process import SandboxProcess
 
 from .conftest import PASSWORD, login
 
@@ -29,13 +30,13 @@ pytestmark = pytest.mark.integration
 CASE = "welfare:d-77:2026-11-23"
 
 
-def _publish_failed_delivery(amqp_uri: str, tenant: str) -> None:
+def _publish_failed_delivery(amqp_uri: str, tenant: str, phone: str = "+33612340077") -> None:
     """What routing publishes when a driver marks the door *absent*."""
     event = DeliveryFailed(
         delivery_id="d-77", commune="59350", recipient_name="M. Vandamme", reason="no_answer",
         attempted_at=datetime.fromisoformat("2026-11-23T11:05:00+01:00"),
         reported_by="driver-1", senior_id="s-77",
-        emergency_contacts=(EmergencyContact(name="Julie Vandamme", phone="+33612340077"),),
+        emergency_contacts=(EmergencyContact(name="Julie Vandamme", phone=phone),),
     )  # fmt: skip
     connection = pika.BlockingConnection(pika.URLParameters(amqp_uri))
     try:
@@ -99,26 +100,54 @@ def test_dispatcher_acts_the_mayor_reads_another_mayor_gets_404(
     assert read_by_mayor.json()["history"][-2]["detail"] == "absent prévu : chez sa fille"
 
 
-def test_the_dispatcher_sees_a_new_case_arrive_live(
-    live_gateway: str, services_amqp_uri: str, role_users: dict[Role, str], tenant: str
+def test_the_dispatcher_watches_live_as_the_contact_presses_1_then_texts_the_outcome(
+    live_gateway: str,
+    services_amqp_uri: str,
+    twilio_sandbox: SandboxProcess,
+    role_users: dict[Role, str],
+    tenant: str,
 ) -> None:
+    """Keypress and SMS reply travel the real way: sandbox → gateway webhook → alerts."""
+    julie = "+33612340078"
     with httpx.Client(base_url=live_gateway, timeout=30) as http:
         login_body = {"username": role_users[Role.DISPATCHER], "password": PASSWORD}
         answer = http.post("/auth/login", json=login_body)
         headers = {"Authorization": f"Bearer {answer.json()['access_token']}"}
         seen: list[list[dict[str, Any]]] = []
+        steps: dict[str, dict[str, Any]] = {}
         with http.stream("GET", "/welfare-cases/live", headers=headers) as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
             deadline = time.monotonic() + 30
             for line in stream.iter_lines():
-                if line.startswith("data: "):
-                    seen.append(json.loads(line.removeprefix("data: ")))
-                    if len(seen) == 1:
-                        _publish_failed_delivery(services_amqp_uri, tenant)
-                    elif any(c["case_id"] == CASE for c in seen[-1]):
-                        break
-                assert time.monotonic() < deadline, f"no live case after 30 s: {seen}"
+                if not line.startswith("data: "):
+                    continue
+                seen.append(json.loads(line.removeprefix("data: ")))
+                assert time.monotonic() < deadline, f"not there after 30 s: {seen}"
+                case = seen[-1][0] if seen[-1] else None
+                if len(seen) == 1:
+                    _publish_failed_delivery(services_amqp_uri, tenant, julie)
+                elif case and case["status"] == "calling" and not steps.get("pressed"):
+                    call = wait_for_call(twilio_sandbox, julie)
+                    twilio_sandbox.post(f"/sandbox/calls/{call['sid']}/digits", Digits="1")
+                    steps["pressed"] = case
+                elif case and case["status"] == "taken" and not steps.get("texted"):
+                    twilio_sandbox.post(f"/sandbox/phones/{julie}/send", Body="4")
+                    steps["texted"] = case
+                elif case and case["outcome"]:
+                    steps["outcome"] = case
+                    break
 
     assert seen[0] == []  # nothing open when the dispatcher looked
-    (case,) = seen[-1]
-    assert case["status"] == "calling" and case["current_contact"] == 0
+    assert steps["pressed"]["current_contact"] == 0
+    assert steps["texted"]["taken_by"] == "Julie Vandamme (touche 1)"
+    final = steps["outcome"]
+    assert final["outcome"] == "found_well"
+    assert final["history"][-1]["actor"] == "Julie Vandamme"
+
+
+def wait_for_call(sandbox: SandboxProcess, phone: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while not (calls := sandbox.phone(phone)["calls"]):
+        assert time.monotonic() < deadline, f"no call to {phone}"
+        time.sleep(0.2)
+    return dict(calls[0])
