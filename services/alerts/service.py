@@ -23,7 +23,11 @@ from services.alerts.feed_outcomes import as_seen_by
 from services.alerts.phones import PhoneError, parse_phone
 from services.alerts.store import AlertsStore
 from services.alerts.territory import TerritoryError, communes_from_geojson, to_geojson
-from services.alerts.webhooks import recipient_from_url
+from services.alerts.webhooks import recipient_from_url, welfare_query
+
+# The module, not the class: `nameko run services.alerts.service` runs every class here that
+# has entrypoints, and the mixin alone is no service.
+from services.alerts.welfare import entrypoints as welfare
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import InvalidMessage, describe_validation_error, open_message
@@ -59,7 +63,7 @@ def _request(raw: dict[str, Any]) -> CampaignRequest:
         raise InvalidMessage(describe_validation_error(error)) from None
 
 
-class AlertsService:
+class AlertsService(welfare.WelfareEntrypoints):
     name = "alerts"
 
     store: AlertsStore = RedisStore(AlertsStore)
@@ -86,6 +90,9 @@ class AlertsService:
             event, event_id=envelope.event_id, received_at=datetime.now(UTC)
         )
         self.store.open_escalation(envelope.tenant, escalation)
+        # An unanswered door also opens the day's welfare case (once, whatever the redeliveries).
+        if self.welfare.open_for(envelope.tenant, event) is not None:
+            self._relay_welfare_events()
 
     @rpc(expected_exceptions=USER_ERRORS)
     def list_escalations(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
@@ -265,6 +272,9 @@ class AlertsService:
             raise Forbidden("the request is not signed by our provider account")
         if kind == "inbound":
             return self._inbound(params)
+        welfare = welfare_query(url)
+        if kind == "gather" and welfare is not None:
+            return self.welfare_keypress(welfare, params.get("Digits", ""))
         ref = recipient_from_url(url)
         if kind == "gather":
             confirmed = apply_keypress(self.store, ref, params.get("Digits", ""))
@@ -288,6 +298,8 @@ class AlertsService:
             e164 = parse_phone(sender).e164
         except PhoneError:
             return {"intent": intent, "applied": False}
+        if intent == "other" and self.welfare_reply(e164, params.get("Body", "")):
+            return {"intent": "welfare_outcome", "phone": e164, "applied": True}
         if intent == "stop":
             self.store.set_global_opt_out(e164, True)
         elif intent == "start":

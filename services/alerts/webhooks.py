@@ -20,3 +20,9 @@ def recipient_from_url(url: str) -> RecipientRef:
         )
     except (KeyError, IndexError, ValueError):
         raise InvalidMessage("the callback URL does not name a campaign recipient") from None
+
+
+def welfare_query(url: str) -> dict[str, list[str]] | None:
+    """The query of a welfare call's callback URL (it names `welfare`), None for a campaign's."""
+    query = parse_qs(urlsplit(url).query)
+    return query if "welfare" in query else None

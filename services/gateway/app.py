@@ -34,6 +34,7 @@ from services.gateway.routers import (
     tenant,
     users,
     webhooks,
+    welfare,
 )
 from services.gateway.rpc import RpcPool, ServiceFailed, ServiceUnavailable
 from services.gateway.settings import GatewaySettings
@@ -96,6 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         pages,
         rounds,
         driver_pages,
+        welfare,
     ):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself

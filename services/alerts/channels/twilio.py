@@ -20,6 +20,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
+from twilio.twiml.voice_response import VoiceResponse
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 
@@ -82,6 +83,25 @@ def voice_twiml(text: str, gather_action: str | None, *, repeat: int = 2) -> str
         f"{say}{prompt}</Gather>"
     )
     return f"<Response>{say}{gather}</Response>"
+
+
+def gather_twiml(text: str, prompt: str, gather_action: str | None) -> str:
+    """French speech, then a one-digit keypress sent to `gather_action` (said twice without it)."""
+    response = VoiceResponse()
+    response.say(text, language="fr-FR")
+    if gather_action is None:
+        response.say(text, language="fr-FR")
+        return str(response)
+    gather = response.gather(num_digits=1, timeout=8, action=gather_action, method="POST")
+    gather.say(text, language="fr-FR")
+    gather.say(prompt, language="fr-FR")
+    return str(response)
+
+
+def say_twiml(text: str) -> str:
+    response = VoiceResponse()
+    response.say(text, language="fr-FR")
+    return str(response)
 
 
 TWILIO_API = "https://api.twilio.com"

@@ -48,6 +48,7 @@ SAMPLE_PATH_VALUES = {
     "campaign_id": "cmp-matrix-1",
     "round_id": "meals-nope",
     "container_id": "c-matrix-1",
+    "case_id": "welfare:d-matrix-1:2026-01-01",
 }
 
 
