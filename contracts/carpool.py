@@ -262,3 +262,56 @@ class BookingCancelled(Contract):
 
 class TripCompleted(Contract):
     trip: Trip
+
+
+# -- HTTP bodies and answers (gateway) -------------------------------------------------------------
+
+
+class BookingIn(Contract):
+    request_id: str = Field(min_length=1, max_length=64)
+    offer_id: str = Field(min_length=1, max_length=64)
+    date: dt.date
+
+
+class BookingAnswer(Contract):
+    accept: bool
+
+
+class PlacesImport(Contract):
+    kind: Literal["bnlc", "list"] = "bnlc"
+    text: str = Field(min_length=1, max_length=5_000_000, description="the CSV file's content")
+    within_m: float = Field(
+        default=0, ge=0, le=50_000, description="also keep places this close to an anchor"
+    )
+    anchors: list[LatLon] = Field(default_factory=list, max_length=5000)
+
+
+class PlacesImported(Contract):
+    imported: int
+    skipped: dict[str, int]
+
+
+class OfferCreated(Offer):
+    dates: list[dt.date] = Field(description="the days the ride runs")
+
+
+class RequestAnswer(Contract):
+    request: RideRequest
+    matches: list[Match]
+
+
+class Rematch(Contract):
+    passenger: str
+    booking: Booking | None = Field(description="the new booking, or null when no ride fits")
+
+
+class RideCancelled(Contract):
+    offer_id: str
+    date: dt.date
+    passengers: list[Rematch]
+
+
+class MyCarpool(Contract):
+    offers: list[Offer]
+    requests: list[RideRequest]
+    bookings: list[Booking]

@@ -24,6 +24,7 @@ from services.gateway.roles import record_roles
 from services.gateway.routers import (
     auth,
     campaigns,
+    carpool,
     contacts,
     deliveries,
     driver_pages,
@@ -96,6 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         pages,
         rounds,
         driver_pages,
+        carpool,
     ):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself

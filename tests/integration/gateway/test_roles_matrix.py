@@ -46,6 +46,10 @@ SAMPLE_PATH_VALUES = {
     "contact_id": "c-matrix-1",
     "campaign_id": "cmp-matrix-1",
     "round_id": "meals-nope",
+    "offer_id": "o-matrix-1",
+    "request_id": "r-matrix-1",
+    "booking_id": "b-matrix-1",
+    "day": "2030-01-07",
 }
 
 
