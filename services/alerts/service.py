@@ -6,11 +6,14 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from pydantic import ValidationError
 
 from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
+from contracts.envelope import Envelope
+from contracts.messaging import SmsReceived, TransactionalSms
 from services.alerts import campaign_ops, feed_intake
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
@@ -19,6 +22,7 @@ from services.alerts.dependencies import DeliveryEngine, EngineHandle
 from services.alerts.escalations import escalation_for_failed_delivery
 from services.alerts.phones import PhoneError, parse_phone
 from services.alerts.store import AlertsStore
+from services.alerts.transactional import TransactionalSender
 from services.alerts.webhooks import recipient_from_url
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -48,6 +52,7 @@ class AlertsService:
     store: AlertsStore = RedisStore(AlertsStore)
     uptime: float = Uptime()
     engine: EngineHandle = DeliveryEngine()
+    dispatch = EventDispatcher()
 
     @rpc
     def ping(self) -> dict[str, Any]:
@@ -226,14 +231,22 @@ class AlertsService:
     # -- provider webhooks (forwarded by the gateway) ------------------------------------------
     @rpc(expected_exceptions=USER_ERRORS)
     def twilio_webhook(
-        self, kind: str, url: str, params: dict[str, str], signature: str
+        self,
+        kind: str,
+        url: str,
+        params: dict[str, str],
+        signature: str,
+        tenant: str | None = None,
     ) -> dict[str, Any]:
-        """kind: status | gather | inbound. A forged or altered request is refused."""
+        """kind: status | gather | inbound. A forged or altered request is refused.
+
+        `tenant` (the gateway's): an inbound SMS that is not STOP/START is published as
+        `sms_received` for that tenant's services (carpool by SMS)."""
         settings = self.engine.settings
         if not signature_is_valid(settings.twilio_auth_token, url, params, signature):
             raise Forbidden("the request is not signed by our provider account")
         if kind == "inbound":
-            return self._inbound(params)
+            return self._inbound(params, tenant)
         ref = recipient_from_url(url)
         if kind == "gather":
             confirmed = apply_keypress(self.store, ref, params.get("Digits", ""))
@@ -250,7 +263,7 @@ class AlertsService:
             return {"status": status}
         raise InvalidMessage(f"unknown webhook kind {kind!r}")
 
-    def _inbound(self, params: dict[str, str]) -> dict[str, Any]:
+    def _inbound(self, params: dict[str, str], tenant: str | None = None) -> dict[str, Any]:
         sender = params.get("From", "")
         intent = inbound_intent(params.get("Body", ""))
         try:
@@ -261,7 +274,36 @@ class AlertsService:
             self.store.set_global_opt_out(e164, True)
         elif intent == "start":
             self.store.set_global_opt_out(e164, False)
+        elif tenant and params.get("MessageSid"):
+            received = SmsReceived(
+                message_sid=params["MessageSid"][:64],
+                from_phone=e164,
+                to=params.get("To", ""),
+                body=params.get("Body", "")[:1600],
+            )
+            # The SID as event id: a webhook the provider repeats is the same event.
+            envelope = Envelope.wrap(received, tenant=tenant, event_id=received.message_sid)
+            self.dispatch("sms_received", envelope.model_dump(mode="json"))
         return {"intent": intent, "phone": e164, "applied": intent != "other"}
+
+    # -- transactional SMS for other services ---------------------------------------------------
+    @rpc(expected_exceptions=USER_ERRORS)
+    def send_sms(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+        """`TransactionalSms` → `TransactionalSmsResult`; once per idempotency key, ever."""
+        try:
+            sms = TransactionalSms.model_validate(request)
+        except ValidationError as error:
+            raise InvalidMessage(describe_validation_error(error)) from None
+        try:
+            e164 = parse_phone(sms.to).e164
+        except PhoneError as error:
+            raise InvalidMessage(f"to: {error}") from None
+        sender = TransactionalSender(
+            self.store.client, self.store.deployment, self.engine.sender.channel
+        )
+        if self.store.is_opted_out(tenant, e164):
+            return sender.opted_out(sms).model_dump(mode="json")
+        return sender.send(tenant, sms, e164).model_dump(mode="json")
 
 
 def _gather_reply(confirmed: bool) -> str:

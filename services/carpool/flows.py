@@ -73,6 +73,18 @@ def matrix_from_routing(routing: Any, points: Sequence[tuple[float, float]]) -> 
     return Matrix(answer["durations_s"], answer["distances_m"])
 
 
+# (username, French text, idempotency key): tells a person without the app (an SMS passenger).
+Notify = Callable[[str, str, str], None]
+
+
+def _silent(username: str, text: str, key: str) -> None:
+    return None
+
+
+def _day_fr(day: dt.date) -> str:
+    return day.strftime("%d/%m")
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -85,12 +97,14 @@ class Flows:
         caller: Caller,
         matrix_of: MatrixFn,
         relay: Callable[[], None],
+        notify: Notify | None = None,
     ) -> None:
         self.store = store
         self.tenant = tenant
         self.caller = caller
         self.matrix_of = matrix_of
         self.relay = relay
+        self.notify: Notify = notify or _silent
 
     # -- who -------------------------------------------------------------------------------------
 
@@ -353,16 +367,43 @@ class Flows:
             ):
                 raise Conflict("the booking changed meanwhile; look at it again")
             self.relay()
+            driver = booking.driver_first_name or "le conducteur"
+            self.notify(
+                booking.passenger,
+                f"Covoiturage confirmé le {_day_fr(booking.date)} : départ {booking.pickup.time} "
+                f"({booking.pickup.label}) avec {driver}.",
+                f"carpool-confirmed:{booking.booking_id}",
+            )
             return after.model_dump(mode="json")
         after = self._end(booking, BookingStatus.DECLINED, "declined")
+        self._tell_new_plan(
+            booking, self._rematch(booking, ride_key(booking.offer_id, booking.date))
+        )
         return after.model_dump(mode="json")
+
+    def _tell_new_plan(self, booking: Booking, outcome: dict[str, Any]) -> None:
+        """The passenger learns that their ride is off, and the new plan or that none exists."""
+        text = f"Votre covoiturage du {_day_fr(booking.date)} à {booking.pickup.time} est annulé."
+        new = outcome.get("booking")
+        if new:
+            text += (
+                f" Nouvelle proposition : départ {new['pickup']['time']} "
+                f"({new['pickup']['label']}), en attente du conducteur."
+            )
+        else:
+            text += " Aucun autre trajet n'a été trouvé."
+        self.notify(booking.passenger, text, f"carpool-replan:{booking.booking_id}")
 
     def cancel_booking(self, booking_id: str) -> dict[str, Any]:
         booking = self._booking(booking_id)
         if booking.status not in ACTIVE:
             raise Conflict(f"this booking is already {booking.status.value}")
         reason = "driver" if self.caller.username == booking.driver else "passenger"
-        return self._end(booking, BookingStatus.CANCELLED, reason).model_dump(mode="json")
+        after = self._end(booking, BookingStatus.CANCELLED, reason)
+        if reason == "driver":
+            key = ride_key(booking.offer_id, booking.date)
+            self._tell_new_plan(booking, self._rematch(booking, key))
+        return after.model_dump(mode="json")
 
     def _end(self, booking: Booking, status: BookingStatus, reason: str) -> Booking:
         after = booking.model_copy(update={"status": status, "cancelled_by": self.caller.username})
@@ -399,7 +440,9 @@ class Flows:
             if booking.status not in ACTIVE:
                 continue
             self._end(booking, BookingStatus.CANCELLED, "ride_cancelled")
-            outcomes.append(self._rematch(booking, key))
+            outcome = self._rematch(booking, key)
+            self._tell_new_plan(booking, outcome)
+            outcomes.append(outcome)
         self.relay()
         return {"offer_id": offer.offer_id, "date": day, "passengers": outcomes}
 

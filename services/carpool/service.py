@@ -14,12 +14,15 @@ from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
 from contracts.carpool import OfferIn, RequestIn
+from contracts.messaging import SmsReceived, TransactionalSms
 from services.carpool import flows
 from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
+from services.carpool.sms_desk import SmsDesk, phone_of
 from services.carpool.store import CarpoolStore
 from services.common import outbox
+from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.events import InvalidMessage
+from services.common.events import InvalidMessage, open_message
 from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
@@ -34,16 +37,46 @@ class CarpoolService:
     uptime: float = Uptime()
     dispatch = EventDispatcher()
     routing = RpcProxy("routing")
+    alerts = RpcProxy("alerts")
 
     @rpc
     def ping(self) -> dict[str, Any]:
         return ping_answer(self.name, self.uptime, self.store.client)
 
     def _flows(self, tenant: str, caller: Any) -> flows.Flows:
-        return flows.Flows(self.store, tenant, flows.caller_of(caller), self._matrix, self._relay)
+        return flows.Flows(
+            self.store,
+            tenant,
+            flows.caller_of(caller),
+            self._matrix,
+            self._relay,
+            self._notifier(tenant),
+        )
 
     def _matrix(self, points: Any) -> Any:
         return flows.matrix_from_routing(self.routing, points)
+
+    def _notifier(self, tenant: str) -> flows.Notify:
+        """People known by their number get an SMS, through the alerts service, once per key."""
+
+        def notify(username: str, text: str, key: str) -> None:
+            phone = phone_of(username)
+            if phone is not None:
+                sms = TransactionalSms(to=phone, body=text, idempotency_key=key)
+                self.alerts.send_sms(tenant, sms.model_dump(mode="json"))
+
+        return notify
+
+    # -- carpool by SMS --------------------------------------------------------------------------
+
+    @event_handler("alerts", "sms_received")
+    def handle_sms_received(self, body: dict[str, Any]) -> None:
+        """COVOIT …, 1/2/3, ANNULER from a phone: answered by SMS (once per inbound SID)."""
+        envelope, sms = open_message(body, SmsReceived)
+        desk = SmsDesk(
+            self.store, envelope.tenant, self._matrix, self._relay, self._notifier(envelope.tenant)
+        )
+        desk.handle(sms)
 
     # -- offers and requests ---------------------------------------------------------------------
 
