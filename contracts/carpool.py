@@ -168,6 +168,7 @@ class Match(Contract):
     seats_left: int
     score: float = Field(description="lower is better: detour, waiting and walking, weighted")
     reason: str = Field(description="in French, for the passenger")
+    ride_m: float | None = Field(default=None, description="the passenger's leg on the road")
 
 
 class BookingStatus(StrEnum):

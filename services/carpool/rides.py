@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from contracts.carpool import Match, MatchStop, Offer, Place, RequestIn
 from services.carpool.clock import hhmm, seconds
@@ -138,6 +139,7 @@ def as_match(found: Found) -> Match:
         seats_left=max(found.ride.seats - seats_used, 0),
         score=round(found.score, 1),
         reason=found.reason,
+        ride_m=None if math.isinf(found.ride_m) else round(found.ride_m, 1),
     )
 
 

@@ -15,7 +15,7 @@ from nameko.timer import timer
 
 from contracts.carpool import OfferIn, RequestIn
 from contracts.messaging import SmsReceived, TransactionalSms
-from services.carpool import flows
+from services.carpool import flows, journeys
 from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
 from services.carpool.sms_desk import SmsDesk, phone_of
 from services.carpool.store import CarpoolStore
@@ -145,6 +145,28 @@ class CarpoolService:
     def trips_csv(self, tenant: str, caller: dict[str, Any], month: str) -> str:
         """The month's trips (dispatchers and admins), for the mobility report."""
         return self._flows(tenant, caller).trips_csv(month)
+
+    # -- interoperability (standard-covoiturage search routes) -------------------------------
+
+    @rpc(expected_exceptions=ERRORS)
+    def driver_journeys(
+        self, tenant: str, caller: dict[str, Any], query: dict[str, Any], operator: str
+    ) -> list[dict[str, Any]]:
+        """Our rides that can take someone from departure to arrival around a time."""
+        flows.caller_of(caller)
+        return journeys.driver_journeys(
+            self.store, tenant, journeys.query_of(query), self._matrix, operator
+        )
+
+    @rpc(expected_exceptions=ERRORS)
+    def passenger_journeys(
+        self, tenant: str, caller: dict[str, Any], query: dict[str, Any], operator: str
+    ) -> list[dict[str, Any]]:
+        """Our passengers still looking for a ride near that route and time."""
+        flows.caller_of(caller)
+        return journeys.passenger_journeys(
+            self.store, tenant, journeys.query_of(query), self._matrix, operator
+        )
 
     # -- meeting places --------------------------------------------------------------------------
 

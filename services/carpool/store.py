@@ -147,12 +147,21 @@ class CarpoolStore:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.set(self.k(tenant, "request", request.request_id), request.model_dump_json())
             pipe.sadd(self.k(tenant, "of", request.passenger), f"request:{request.request_id}")
+            day = request.request.date.isoformat()
+            pipe.sadd(self.k(tenant, "requests", day), request.request_id)
             outbox.append(pipe, self.outbox_prefix, "ride_requested", event)
             pipe.execute()
 
     def request(self, tenant: str, request_id: str) -> RideRequest | None:
         raw = self.client.get(self.k(tenant, "request", request_id))
         return None if raw is None else RideRequest.model_validate_json(str(raw))
+
+    def requests_of_day(self, tenant: str, day: str) -> list[RideRequest]:
+        ids: set[str] = self.client.smembers(self.k(tenant, "requests", day))  # type: ignore[assignment]
+        if not ids:
+            return []
+        raws = self.client.mget([self.k(tenant, "request", i) for i in sorted(ids)])
+        return [RideRequest.model_validate_json(str(r)) for r in raws if r is not None]
 
     def owned(self, tenant: str, username: str, kind: str) -> list[str]:
         members: set[str] = self.client.smembers(self.k(tenant, "of", username))  # type: ignore[assignment]

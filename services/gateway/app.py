@@ -30,6 +30,7 @@ from services.gateway.routers import (
     driver_pages,
     escalations,
     health,
+    interop,
     rounds,
     routing,
     tenant,
@@ -98,6 +99,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         rounds,
         driver_pages,
         carpool,
+        interop,
     ):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself

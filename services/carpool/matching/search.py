@@ -102,6 +102,7 @@ class Found:
     score: float
     reason: str
     new_stops: tuple[PromisedStop, ...] = field(default=())
+    ride_m: float = 0.0  # the passenger's leg on the road, pickup to drop-off
 
 
 @dataclass
@@ -203,6 +204,7 @@ def rank_matches(
                 score=value,
                 reason=reason,
                 new_stops=promised(book, best, ask.ref),
+                ride_m=matrix.metres(best.pickup.point, best.dropoff.point),
             )
         )
     found.sort(key=lambda f: (f.score, f.insertion.pickup_time, f.ride.key))
