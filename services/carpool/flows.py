@@ -36,6 +36,7 @@ from services.carpool import trips as trip_report
 from services.carpool.clock import PARIS, ride_dates
 from services.carpool.matcher import MatrixFn, search
 from services.carpool.matching.search import Found, Matrix, direct_budget
+from services.carpool.ride_index import RideIndex
 from services.carpool.rides import as_match, ask_state, prefilter_row, ride_key
 from services.carpool.store import CarpoolStore
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -98,6 +99,7 @@ class Flows:
         matrix_of: MatrixFn,
         relay: Callable[[], None],
         notify: Notify | None = None,
+        index: RideIndex | None = None,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -105,6 +107,7 @@ class Flows:
         self.matrix_of = matrix_of
         self.relay = relay
         self.notify: Notify = notify or _silent
+        self.index = index or RideIndex()
 
     # -- who -------------------------------------------------------------------------------------
 
@@ -190,6 +193,7 @@ class Flows:
             self.matrix_of,
             only=only,
             exclude=exclude | self._own_rides(request.passenger, request.request.date),
+            index=self.index,
         )
 
     def _own_rides(self, username: str, day: dt.date) -> frozenset[str]:

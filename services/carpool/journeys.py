@@ -18,6 +18,7 @@ from services.carpool.matcher import MatrixFn, search
 from services.carpool.matching.insertion import INF
 from services.carpool.matching.search import AskState
 from services.carpool.places import metres
+from services.carpool.ride_index import RideIndex
 from services.carpool.rides import as_match, split_key
 from services.carpool.store import CarpoolStore
 from services.common.events import InvalidMessage, describe_validation_error
@@ -43,7 +44,12 @@ def query_of(raw: dict[str, Any]) -> JourneyQuery:
 
 
 def driver_journeys(
-    store: CarpoolStore, tenant: str, query: JourneyQuery, matrix_of: MatrixFn, operator: str
+    store: CarpoolStore,
+    tenant: str,
+    query: JourneyQuery,
+    matrix_of: MatrixFn,
+    operator: str,
+    index: RideIndex | None = None,
 ) -> list[dict[str, Any]]:
     after, before = query.window_s()
     ask = AskState(
@@ -55,7 +61,8 @@ def driver_journeys(
         ref="interop",
     )
     limit = query.count if query.count is not None else DEFAULT_COUNT
-    found = search(store, tenant, ask, query.day.isoformat(), matrix_of, limit=limit).found
+    day = query.day.isoformat()
+    found = search(store, tenant, ask, day, matrix_of, limit=limit, index=index).found
     offers = store.offers(tenant, (split_key(f.ride.key)[0] for f in found))
     journeys = []
     for item in found:

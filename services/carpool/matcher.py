@@ -4,9 +4,9 @@ places near both ends, one travel-time matrix for all points, then exact inserti
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from services.carpool.matching.prefilter import TOP_SPEED_MPS, RideTable, shortlist
+from services.carpool.matching.prefilter import TOP_SPEED_MPS, shortlist
 from services.carpool.matching.search import (
     AskState,
     Found,
@@ -15,11 +15,13 @@ from services.carpool.matching.search import (
     rank_matches,
     register,
 )
+from services.carpool.ride_index import RideIndex
 from services.carpool.rides import ask_bounds, nearby, ride_state, split_key
 from services.carpool.store import CarpoolStore, stops_of
 
 MatrixFn = Callable[[Sequence[tuple[float, float]]], Matrix]
-MAX_CANDIDATES = 300  # rides per query; keeps the matrix under routing's 2000 points
+# Rides per query, the most promising first.
+MAX_CANDIDATES = 800  # with their stops, under routing's 2000 points per matrix
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Search:
     versions: dict[str, str]  # ride key → version the insertion was computed on
     shortlisted: int
     rides_of_day: int
+    matrix_points: list[tuple[float, float]] = field(default_factory=list)
 
 
 def search(
@@ -41,14 +44,19 @@ def search(
     exclude: frozenset[str] = frozenset(),
     limit: int = 3,
     speed_mps: float = TOP_SPEED_MPS,
+    index: RideIndex | None = None,
+    max_candidates: int = MAX_CANDIDATES,
 ) -> Search:
-    rows = [
-        r for r in store.day_rows(tenant, day) if r[0] not in exclude and (only in (None, r[0]))
-    ]
-    picked = [rows[i][0] for i in shortlist(RideTable.from_rows(rows), ask_bounds(ask), speed_mps)]
-    picked = picked[:MAX_CANDIDATES]
+    index = index or RideIndex()
+    table = index.table(store, tenant, day)
+    order = shortlist(table, ask_bounds(ask), speed_mps)
+    picked = [
+        table.keys[i]
+        for i in order
+        if table.keys[i] not in exclude and (only is None or table.keys[i] == only)
+    ][:max_candidates]
     raw = store.rides(tenant, picked)
-    offers = store.offers(tenant, (split_key(k)[0] for k in raw))
+    offers = index.offers(store, tenant, (split_key(k)[0] for k in raw))
     states, versions = [], {}
     for key, ride in raw.items():
         offer = offers.get(split_key(key)[0])
@@ -63,9 +71,9 @@ def search(
     }
     near = nearby(list(places.values()))
     if not states:
-        return Search([], versions, 0, len(rows))
+        return Search([], versions, 0, len(table.keys))
     book = PointBook()
     register(book, ask, states, near)
     matrix = matrix_of(book.points)
     found = rank_matches(book, matrix, ask, states, near, limit=limit)
-    return Search(found, versions, len(states), len(rows))
+    return Search(found, versions, len(states), len(table.keys), list(book.points))

@@ -16,7 +16,9 @@ from nameko.timer import timer
 from contracts.carpool import OfferIn, RequestIn
 from contracts.messaging import SmsReceived, TransactionalSms
 from services.carpool import flows, journeys
+from services.carpool.dependencies import RideIndexCache
 from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
+from services.carpool.ride_index import RideIndex
 from services.carpool.sms_desk import SmsDesk, phone_of
 from services.carpool.store import CarpoolStore
 from services.common import outbox
@@ -38,6 +40,7 @@ class CarpoolService:
     dispatch = EventDispatcher()
     routing = RpcProxy("routing")
     alerts = RpcProxy("alerts")
+    rides: RideIndex = RideIndexCache()
 
     @rpc
     def ping(self) -> dict[str, Any]:
@@ -51,6 +54,7 @@ class CarpoolService:
             self._matrix,
             self._relay,
             self._notifier(tenant),
+            self.rides,
         )
 
     def _matrix(self, points: Any) -> Any:
@@ -74,7 +78,12 @@ class CarpoolService:
         """COVOIT …, 1/2/3, ANNULER from a phone: answered by SMS (once per inbound SID)."""
         envelope, sms = open_message(body, SmsReceived)
         desk = SmsDesk(
-            self.store, envelope.tenant, self._matrix, self._relay, self._notifier(envelope.tenant)
+            self.store,
+            envelope.tenant,
+            self._matrix,
+            self._relay,
+            self._notifier(envelope.tenant),
+            self.rides,
         )
         desk.handle(sms)
 
@@ -155,7 +164,7 @@ class CarpoolService:
         """Our rides that can take someone from departure to arrival around a time."""
         flows.caller_of(caller)
         return journeys.driver_journeys(
-            self.store, tenant, journeys.query_of(query), self._matrix, operator
+            self.store, tenant, journeys.query_of(query), self._matrix, operator, self.rides
         )
 
     @rpc(expected_exceptions=ERRORS)

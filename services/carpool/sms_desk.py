@@ -20,6 +20,7 @@ from contracts.users import Role
 from services.carpool.clock import PARIS, hhmm
 from services.carpool.flows import Flows
 from services.carpool.matcher import MatrixFn
+from services.carpool.ride_index import RideIndex
 from services.carpool.sms_grammar import (
     HELP_FR,
     Cancel,
@@ -71,12 +72,14 @@ class SmsDesk:
         matrix_of: MatrixFn,
         relay: Callable[[], None],
         notify: Callable[[str, str, str], None],
+        index: RideIndex | None = None,
     ) -> None:
         self.store = store
         self.tenant = tenant
         self.matrix_of = matrix_of
         self.relay = relay
         self.notify = notify
+        self.index = index
 
     def _key(self, *parts: str) -> str:
         return self.store.k(self.tenant, "sms", *parts)
@@ -93,7 +96,9 @@ class SmsDesk:
 
     def _flows(self, e164: str) -> Flows:
         caller = Caller(username=identity(e164), role=Role.RESIDENT)
-        return Flows(self.store, self.tenant, caller, self.matrix_of, self.relay, self.notify)
+        return Flows(
+            self.store, self.tenant, caller, self.matrix_of, self.relay, self.notify, self.index
+        )
 
     def _answer(self, sms: SmsReceived) -> str:
         today = dt.datetime.now(PARIS).date()

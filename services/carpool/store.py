@@ -109,6 +109,7 @@ class CarpoolStore:
                     mapping={"status": "active", "version": 0, "stops": "[]"},
                 )
                 pipe.hset(self.k(tenant, "day", day), ride_key, json.dumps(row))
+                pipe.incr(self.k(tenant, "dayv", day))
             outbox.append(pipe, self.outbox_prefix, "ride_offered", event)
             pipe.execute()
 
@@ -130,6 +131,10 @@ class CarpoolStore:
     def day_rows(self, tenant: str, day: str) -> list[tuple[str, list[float]]]:
         raw: dict[str, str] = self.client.hgetall(self.k(tenant, "day", day))  # type: ignore[assignment]
         return [(key, json.loads(row)) for key, row in raw.items()]
+
+    def day_version(self, tenant: str, day: str) -> str:
+        """Bumped whenever a ride joins or leaves the day's index (see `ride_index.py`)."""
+        return str(self.client.get(self.k(tenant, "dayv", day)) or "0")
 
     def rides(self, tenant: str, ride_keys: list[str]) -> dict[str, dict[str, str]]:
         with self.client.pipeline(transaction=False) as pipe:
@@ -287,6 +292,7 @@ class CarpoolStore:
                 pipe.hset(key, "status", status)
                 pipe.hincrby(key, "version", 1)
                 pipe.hdel(self.k(tenant, "day", day), ride_key)
+                pipe.incr(self.k(tenant, "dayv", day))
                 if trip is not None:
                     pipe.rpush(self.k(tenant, "trips", day[:7]), trip.model_dump_json())
                 for event_type, body in events:

@@ -78,7 +78,8 @@ class AskBounds:
 
 
 def shortlist(table: RideTable, ask: AskBounds, speed_mps: float = TOP_SPEED_MPS) -> list[int]:
-    """Indexes of the rides that lower bounds cannot rule out."""
+    """Indexes of the rides that lower bounds cannot rule out, those with the most slack in
+    their detour budget first."""
     if not table.keys:
         return []
     o = np.array(ask.origin, dtype=np.float64)
@@ -98,4 +99,7 @@ def shortlist(table: RideTable, ask: AskBounds, speed_mps: float = TOP_SPEED_MPS
     keep &= table.depart_latest + table.budget_s >= ask.pickup_earliest
     keep &= table.depart_earliest + to_pickup + along <= ask.dropoff_latest
     keep &= table.depart_latest + table.budget_s >= ask.dropoff_earliest
-    return [int(i) for i in np.flatnonzero(keep)]
+    # Most promising first (the least lower bound on the driver's time), for a caller that caps.
+    chosen = np.flatnonzero(keep)
+    bound = (to_pickup + along + from_dropoff)[chosen]
+    return [int(i) for i in chosen[np.argsort(bound - table.budget_s[chosen], kind="stable")]]
