@@ -35,6 +35,8 @@ from contracts.identity import Caller
 from services.carpool import trips as trip_report
 from services.carpool.clock import PARIS, ride_dates
 from services.carpool.matcher import MatrixFn, search
+from services.carpool.matching import landmarks
+from services.carpool.matching.landmarks import end_columns
 from services.carpool.matching.search import Found, Matrix, direct_budget
 from services.carpool.ride_index import RideIndex
 from services.carpool.rides import as_match, ask_state, prefilter_row, ride_key
@@ -140,7 +142,9 @@ class Flows:
         )
         if not days:
             raise InvalidMessage("the recurrence leaves no day for this ride")
-        matrix = self.matrix_of([tuple(given.origin), tuple(given.destination)])  # type: ignore[list-item]
+        landmarks = self._landmarks(given)
+        ends = [tuple(given.origin), tuple(given.destination)]
+        matrix = self.matrix_of([*ends, *landmarks])  # type: ignore[list-item]
         direct_s, direct_m = matrix.travel(0, 1), matrix.metres(0, 1)
         if math.isinf(direct_s):
             raise InvalidMessage("no drivable path from the origin to the destination")
@@ -153,13 +157,23 @@ class Flows:
             max_detour_s=direct_budget(direct_s, given.max_detour_min, given.max_detour_share),
             created_at=_now(),
         )
-        rows = [(ride_key(offer.offer_id, day), prefilter_row(offer)) for day in days]
+        times = end_columns(matrix.travel, 0, 1, range(2, 2 + len(landmarks)))
+        rows = [(ride_key(offer.offer_id, day), prefilter_row(offer, times)) for day in days]
         event = self._event(
             RideOffered(offer_id=offer.offer_id, driver=driver, date=given.date, seats=given.seats)
         )
         self.store.save_offer(self.tenant, offer, rows, event)
         self.relay()
         return {**offer.model_dump(mode="json"), "dates": [d.isoformat() for d in days]}
+
+    def _landmarks(self, given: OfferIn) -> list[tuple[float, float]]:
+        """The tenant's landmarks, chosen at its first offer from its meeting places."""
+        known = self.store.landmarks(self.tenant)
+        if known:
+            return known
+        spread = [(p.location[0], p.location[1]) for p in self.store.all_places(self.tenant)]
+        spread += [(given.origin[0], given.origin[1]), (given.destination[0], given.destination[1])]
+        return self.store.keep_landmarks(self.tenant, landmarks.choose(spread))
 
     def request(self, given: RequestIn) -> dict[str, Any]:
         passenger = self._acting_for(given.passenger, "ask for a ride")

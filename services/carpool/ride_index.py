@@ -30,7 +30,8 @@ class RideIndex:
         if cached is not None and cached[0] == version:
             self._days.move_to_end((tenant, day))
             return cached[1]
-        table = RideTable.from_rows(store.day_rows(tenant, day))
+        landmarks = len(store.landmarks(tenant))
+        table = RideTable.from_rows(store.day_rows(tenant, day), landmarks)
         self._days[(tenant, day)] = (version, table)
         while len(self._days) > MAX_DAYS:
             self._days.popitem(last=False)

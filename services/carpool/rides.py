@@ -20,6 +20,7 @@ from services.carpool.matching.search import (
 )
 
 HOME_LABEL = "votre point de départ"
+OPEN_WINDOW_S = 3600.0
 DESTINATION_LABEL = "votre destination"
 
 
@@ -32,7 +33,8 @@ def split_key(key: str) -> tuple[str, str]:
     return offer_id, day
 
 
-def prefilter_row(offer: Offer) -> list[float]:
+def prefilter_row(offer: Offer, ends: list[float | None] | None = None) -> list[float | None]:
+    """The ride's row in the day's index; `ends`: its times to and from the landmarks."""
     o = offer.offer
     return [
         o.origin[0],
@@ -45,6 +47,7 @@ def prefilter_row(offer: Offer) -> list[float]:
         float(o.seats),
         float(o.takes.wheelchair),
         float(o.takes.child_seat),
+        *(ends or []),
     ]
 
 
@@ -67,13 +70,25 @@ def ride_state(key: str, offer: Offer, stops: tuple[PromisedStop, ...]) -> RideS
 
 
 def ask_state(request: RequestIn, ref: str) -> AskState:
+    """A window given by one end only is an hour long: "at the doctor's by 9:30" does not mean
+    "any time since dawn"."""
+    depart_after = seconds(request.depart_after, -INF)
+    depart_before = seconds(request.depart_before, INF)
+    if request.depart_after is None and request.depart_before is not None:
+        depart_after = depart_before - OPEN_WINDOW_S
+    if request.depart_before is None and request.depart_after is not None:
+        depart_before = depart_after + OPEN_WINDOW_S
+    arrive_by = seconds(request.arrive_by, INF)
+    arrive_after = seconds(request.arrive_after, -INF)
+    if request.arrive_after is None and request.arrive_by is not None:
+        arrive_after = arrive_by - OPEN_WINDOW_S
     return AskState(
         origin=(request.origin[0], request.origin[1]),
         destination=(request.destination[0], request.destination[1]),
-        depart_after=seconds(request.depart_after, 0.0),
-        depart_before=seconds(request.depart_before, INF),
-        arrive_after=seconds(request.arrive_after, 0.0),
-        arrive_by=seconds(request.arrive_by, INF),
+        depart_after=max(depart_after, 0.0),
+        depart_before=depart_before,
+        arrive_after=max(arrive_after, 0.0),
+        arrive_by=arrive_by,
         seats=request.seats,
         wheelchair=request.needs.wheelchair,
         child_seat=request.needs.child_seat,

@@ -95,7 +95,7 @@ class CarpoolStore:
         self,
         tenant: str,
         offer: Offer,
-        rides: list[tuple[str, list[float]]],
+        rides: list[tuple[str, list[float | None]]],
         event: dict[str, Any],
     ) -> None:
         """The offer, one ride per day it runs (with its prefilter row), and `ride_offered`."""
@@ -128,9 +128,20 @@ class CarpoolStore:
             if raw is not None
         }
 
-    def day_rows(self, tenant: str, day: str) -> list[tuple[str, list[float]]]:
+    def day_rows(self, tenant: str, day: str) -> list[tuple[str, list[float | None]]]:
         raw: dict[str, str] = self.client.hgetall(self.k(tenant, "day", day))  # type: ignore[assignment]
         return [(key, json.loads(row)) for key, row in raw.items()]
+
+    def landmarks(self, tenant: str) -> list[tuple[float, float]]:
+        raw = self.client.get(self.k(tenant, "landmarks"))
+        return [(float(a), float(b)) for a, b in json.loads(str(raw))] if raw else []
+
+    def keep_landmarks(
+        self, tenant: str, points: list[tuple[float, float]]
+    ) -> list[tuple[float, float]]:
+        """The tenant's landmarks are chosen once (the first offer); the first writer wins."""
+        self.client.set(self.k(tenant, "landmarks"), json.dumps(points), nx=True)
+        return self.landmarks(tenant)
 
     def day_version(self, tenant: str, day: str) -> str:
         """Bumped whenever a ride joins or leaves the day's index (see `ride_index.py`)."""

@@ -9,12 +9,15 @@ fewer rides and may lose some; the benchmark measures that recall against exhaus
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-EARTH_M = 6_371_000.0
+from services.carpool.matching.geo import haversine_pairs
+from services.carpool.matching.landmarks import RideEnds
+
 TOP_SPEED_MPS = 130 / 3.6  # the fastest road class of the speed profile (motorway)
 
 FloatArray = npt.NDArray[np.float64]
@@ -34,11 +37,30 @@ class RideTable:
     seats_free: FloatArray
     wheelchair: BoolArray
     child_seat: BoolArray
+    ends: RideEnds | None = None  # times to and from the landmarks, when known
 
     @classmethod
-    def from_rows(cls, rows: list[tuple[str, list[float]]]) -> RideTable:
-        """`rows`: (key, [olat, olon, dlat, dlon, dep_e, dep_l, budget, seats, chair, child])."""
-        data = np.array([r for _, r in rows], dtype=np.float64).reshape(len(rows), 10)
+    def from_rows(cls, rows: list[tuple[str, list[float | None]]], landmarks: int = 0) -> RideTable:
+        """`rows`: (key, [olat, olon, dlat, dlon, dep_e, dep_l, budget, seats, chair, child,
+        then 4 × `landmarks` times: L→O, O→L, L→D, D→L]); a row without them gets NaN."""
+        width = 10 + 4 * landmarks
+        padded = [
+            [math.nan if v is None else v for v in r[:width]]
+            + [math.nan] * (width - len(r[:width]))
+            for _, r in rows
+        ]
+        data = np.array(padded, dtype=np.float64).reshape(len(rows), width)
+        k = landmarks
+        ends = (
+            RideEnds(
+                data[:, 10 : 10 + k],
+                data[:, 10 + k : 10 + 2 * k],
+                data[:, 10 + 2 * k : 10 + 3 * k],
+                data[:, 10 + 3 * k : 10 + 4 * k],
+            )
+            if k
+            else None
+        )
         return cls(
             keys=[k for k, _ in rows],
             origin=data[:, 0:2],
@@ -49,18 +71,12 @@ class RideTable:
             seats_free=data[:, 7],
             wheelchair=data[:, 8] > 0,
             child_seat=data[:, 9] > 0,
+            ends=ends,
         )
 
 
 def haversine_m(a: FloatArray, b: FloatArray) -> FloatArray:
-    """Great-circle metres between rows of [lat, lon] (broadcasting)."""
-    lat1, lon1 = np.radians(a[..., 0]), np.radians(a[..., 1])
-    lat2, lon2 = np.radians(b[..., 0]), np.radians(b[..., 1])
-    h = (
-        np.sin((lat2 - lat1) / 2) ** 2
-        + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    )
-    return np.asarray(2 * EARTH_M * np.arcsin(np.sqrt(np.minimum(h, 1.0))), dtype=np.float64)
+    return haversine_pairs(a, b)
 
 
 @dataclass(frozen=True)
