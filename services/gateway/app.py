@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from services.common.events import describe_validation_error
 from services.gateway.auth import LoginFailed, Sessions
+from services.gateway.carpool_web import router as carpool_page
 from services.gateway.health import HealthChecker
 from services.gateway.roles import record_roles
 from services.gateway.routers import (
@@ -84,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    app.include_router(record_roles(carpool_page))
     for module in (
         health,
         auth,

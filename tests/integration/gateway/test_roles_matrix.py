@@ -37,6 +37,9 @@ PUBLIC = {
     ("GET", "/driver"),
     ("GET", "/driver/driver.js"),
     ("GET", "/driver/driver.css"),
+    ("GET", "/covoiturage"),
+    ("GET", "/covoiturage/covoiturage.js"),
+    ("GET", "/covoiturage/covoiturage.css"),
     ("GET", "/pages/common.js"),
     ("GET", "/pages/common.css"),
 }
