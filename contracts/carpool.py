@@ -69,6 +69,10 @@ class OfferIn(Contract):
     destination: LatLon
     origin_label: Label = Field(default="", max_length=120)
     destination_label: Label = Field(default="", max_length=120)
+    origin_commune: str | None = Field(
+        default=None, pattern=r"^[0-9][0-9AB][0-9]{3}$", description="INSEE code, for the report"
+    )
+    destination_commune: str | None = Field(default=None, pattern=r"^[0-9][0-9AB][0-9]{3}$")
     date: dt.date = Field(description="the (first) day of the ride")
     depart_earliest: Clock = Field(pattern=CLOCK_PATTERN)
     depart_latest: Clock = Field(pattern=CLOCK_PATTERN)
@@ -210,6 +214,8 @@ class Trip(Contract):
     destination: LatLon
     origin_label: Label = ""
     destination_label: Label = ""
+    origin_commune: str | None = None
+    destination_commune: str | None = None
     distance_m: float
     shared_m: float = Field(description="kilometres ridden by passengers, in metres")
 

@@ -517,18 +517,20 @@ class Flows:
             destination=offer.offer.destination,
             origin_label=offer.offer.origin_label,
             destination_label=offer.offer.destination_label,
+            origin_commune=offer.offer.origin_commune,
+            destination_commune=offer.offer.destination_commune,
             distance_m=offer.direct_m,
             shared_m=0.0 if math.isinf(shared) else round(shared, 1),
         )
 
-    def trips_csv(self, month: str) -> str:
+    def trips_csv(self, month: str, commune: str | None = None) -> str:
         if not self.caller.tenant_wide:
             raise Forbidden("only a dispatcher or an admin exports the trips")
         try:
             dt.date.fromisoformat(f"{month}-01")
         except ValueError:
             raise InvalidMessage("month must be YYYY-MM") from None
-        return trip_report.monthly_csv(self.store.trips(self.tenant, month))
+        return trip_report.monthly_csv(self.store.trips(self.tenant, month), commune)
 
 
 def expire_pending(store: CarpoolStore, relay: Callable[[], None]) -> int:

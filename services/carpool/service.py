@@ -151,9 +151,12 @@ class CarpoolService:
         return self._flows(tenant, caller).complete(offer_id, date)
 
     @rpc(expected_exceptions=ERRORS)
-    def trips_csv(self, tenant: str, caller: dict[str, Any], month: str) -> str:
-        """The month's trips (dispatchers and admins), for the mobility report."""
-        return self._flows(tenant, caller).trips_csv(month)
+    def trips_csv(
+        self, tenant: str, caller: dict[str, Any], month: str, commune: str | None = None
+    ) -> str:
+        """The month's trips (dispatchers and admins), for the mobility report; with `commune`,
+        those that start or end there."""
+        return self._flows(tenant, caller).trips_csv(month, commune)
 
     # -- interoperability (standard-covoiturage search routes) -------------------------------
 

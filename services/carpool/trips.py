@@ -20,7 +20,9 @@ COLUMNS = (
     "passengers",
     "passenger_seats",
     "from",
+    "from_commune",
     "to",
+    "to_commune",
     "distance_km",
     "passenger_km",
     "co2_saved_kg",
@@ -31,11 +33,16 @@ def co2_saved_kg(trip: Trip) -> float:
     return round(trip.shared_m / 1000 * KG_CO2_PER_CAR_KM, 2)
 
 
-def monthly_csv(trips: Iterable[Trip]) -> str:
+def monthly_csv(trips: Iterable[Trip], commune: str | None = None) -> str:
+    """One row per trip, oldest first; with `commune`, the trips that start or end there."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    for trip in sorted(trips, key=lambda t: (t.date, t.offer_id)):
+    kept = [
+        t for t in trips
+        if commune is None or commune in (t.origin_commune, t.destination_commune)
+    ]  # fmt: skip
+    for trip in sorted(kept, key=lambda t: (t.date, t.offer_id)):
         writer.writerow(
             (
                 trip.date.isoformat(),
@@ -44,7 +51,9 @@ def monthly_csv(trips: Iterable[Trip]) -> str:
                 " ".join(trip.passengers),
                 trip.passenger_seats,
                 trip.origin_label or f"{trip.origin[0]:.5f} {trip.origin[1]:.5f}",
+                trip.origin_commune or "",
                 trip.destination_label or f"{trip.destination[0]:.5f} {trip.destination[1]:.5f}",
+                trip.destination_commune or "",
                 round(trip.distance_m / 1000, 2),
                 round(trip.shared_m / 1000, 2),
                 co2_saved_kg(trip),

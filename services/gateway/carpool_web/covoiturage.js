@@ -113,6 +113,8 @@
     const body = {
       origin: from.location, destination: to.location,
       origin_label: from.name, destination_label: to.name, date: $("offer-date").value,
+      origin_commune: from.commune_insee || undefined,
+      destination_commune: to.commune_insee || undefined,
       depart_earliest: $("offer-earliest").value, depart_latest: $("offer-latest").value,
       seats: Number($("offer-seats").value),
     };

@@ -178,9 +178,13 @@ def trips_csv(
     user: Dispatcher,
     gateway: GatewayDep,
     month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    commune: Annotated[
+        str | None, Query(pattern=r"^[0-9][0-9AB][0-9]{3}$", description="INSEE code")
+    ] = None,
 ) -> Response:
-    """The month's completed trips with passenger-km and the CO₂ saving estimate."""
-    text = _call(gateway, user, "trips_csv", month)
+    """The month's completed trips with passenger-km and the CO₂ saving estimate; with
+    `commune`, the trips that start or end in it (for the commune's mobility report)."""
+    text = _call(gateway, user, "trips_csv", month, commune)
     return Response(
         str(text),
         media_type="text/csv; charset=utf-8",

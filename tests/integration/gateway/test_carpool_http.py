@@ -31,6 +31,7 @@ def offer(**extra: Any) -> dict[str, Any]:
         "destination": EAST,
         "origin_label": "Zoersel",
         "destination_label": "Pulle",
+        "origin_commune": "59270",
         "date": DAY,
         "depart_earliest": "08:00",
         "depart_latest": "08:30",
@@ -99,6 +100,10 @@ def test_offer_search_book_accept_and_the_trip_report(
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/csv")
     header, row = report.text.splitlines()[:2]
     assert "co2_saved_kg" in header and "Zoersel" in row
+    theirs = client.get(f"/carpool/trips.csv?month={DAY[:7]}&commune=59270", headers=as_["disp"])
+    assert len(theirs.text.splitlines()) == 2  # the ride starts in 59270
+    other = client.get(f"/carpool/trips.csv?month={DAY[:7]}&commune=62765", headers=as_["disp"])
+    assert other.text.splitlines() == [header]
     assert client.get(f"/carpool/trips.csv?month={DAY[:7]}", headers=as_["jan"]).status_code == 403
 
 
