@@ -16,11 +16,13 @@ from nameko.timer import timer
 from contracts.carpool import OfferIn, RequestIn
 from contracts.messaging import SmsReceived, TransactionalSms
 from services.carpool import flows, journeys
+from services.carpool.bookings import expire_pending
 from services.carpool.dependencies import RideIndexCache
 from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
 from services.carpool.ride_index import RideIndex
 from services.carpool.sms_desk import SmsDesk, phone_of
 from services.carpool.store import CarpoolStore
+from services.carpool.trips_done import Carpool
 from services.common import outbox
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -46,8 +48,8 @@ class CarpoolService:
     def ping(self) -> dict[str, Any]:
         return ping_answer(self.name, self.uptime, self.store.client)
 
-    def _flows(self, tenant: str, caller: Any) -> flows.Flows:
-        return flows.Flows(
+    def _flows(self, tenant: str, caller: Any) -> Carpool:
+        return Carpool(
             self.store,
             tenant,
             flows.caller_of(caller),
@@ -223,7 +225,7 @@ class CarpoolService:
     @timer(interval=15)
     def expire_answers(self) -> None:
         """Pending bookings the driver did not answer in time give their seat back."""
-        flows.expire_pending(self.store, self._relay)
+        expire_pending(self.store, self._relay)
 
     def _relay(self) -> None:
         outbox.relay(self.store.client, self.store.outbox_prefix, self.dispatch)

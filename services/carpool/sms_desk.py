@@ -18,7 +18,6 @@ from contracts.identity import Caller
 from contracts.messaging import SmsReceived
 from contracts.users import Role
 from services.carpool.clock import PARIS, hhmm
-from services.carpool.flows import Flows
 from services.carpool.matcher import MatrixFn
 from services.carpool.ride_index import RideIndex
 from services.carpool.sms_grammar import (
@@ -32,6 +31,7 @@ from services.carpool.sms_grammar import (
     parse,
 )
 from services.carpool.store import CarpoolStore
+from services.carpool.trips_done import Carpool
 from services.common.errors import Conflict, NotFound
 from services.common.events import InvalidMessage
 
@@ -94,9 +94,9 @@ class SmsDesk:
         self.notify(identity(sms.from_phone), str(reply), f"carpool-reply:{sms.message_sid}")
         return str(reply)
 
-    def _flows(self, e164: str) -> Flows:
+    def _flows(self, e164: str) -> Carpool:
         caller = Caller(username=identity(e164), role=Role.RESIDENT)
-        return Flows(
+        return Carpool(
             self.store, self.tenant, caller, self.matrix_of, self.relay, self.notify, self.index
         )
 
