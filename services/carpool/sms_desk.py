@@ -144,7 +144,8 @@ class SmsDesk:
                     {"request_id": request_id, "offer_id": match["offer_id"],
                      "date": match["date"]}
                 )  # fmt: skip
-                lines.append(f"{len(options)}) {title.lower()}{match['reason']}")
+                driver = f" avec {match['driver_first_name']}" if match["driver_first_name"] else ""
+                lines.append(f"{len(options)}) {title.lower()}{match['reason']}{driver}.")
         self.store.client.set(self._key("options", e164), json.dumps(options), ex=OPTIONS_TTL_S)
         head = f"Covoiturage {command.origin.name}-{command.destination.name} le "
         head += f"{_day_fr(command.day)} :"
