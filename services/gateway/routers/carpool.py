@@ -52,9 +52,17 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+# A search waits on routing's travel-time matrix, and a driver's cancellation re-matches each
+# passenger: more than the pool's default, bounded.
+CARPOOL_TIMEOUT_S = 20.0
+
+
 def _call(gateway: Gateway, user: CurrentUser, method: str, *args: Any) -> Any:
     caller = user.caller.model_dump(mode="json")
-    return gateway.rpc.call("carpool", method, gateway.settings.tenant, caller, *args)
+    timeout = max(gateway.rpc.timeout_s, CARPOOL_TIMEOUT_S)
+    return gateway.rpc.call(
+        "carpool", method, gateway.settings.tenant, caller, *args, timeout_s=timeout
+    )
 
 
 @router.post(

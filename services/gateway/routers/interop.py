@@ -86,8 +86,9 @@ def _search(gateway: Gateway, user: CurrentUser, method: str, query: dict[str, A
     caller = user.caller.model_dump(mode="json")
     try:
         answer = gateway.rpc.call(
-            "carpool", method, gateway.settings.tenant, caller, query, operator
-        )
+            "carpool", method, gateway.settings.tenant, caller, query, operator,
+            timeout_s=max(gateway.rpc.timeout_s, 20.0),
+        )  # fmt: skip
     except ServiceFailed as error:
         if error.exc_type == "InvalidMessage":
             return JSONResponse({"error": error.message}, status_code=400)
