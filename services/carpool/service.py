@@ -7,6 +7,7 @@ someone's behalf. Someone else's object answers exactly like a missing one (NotF
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from nameko.events import EventDispatcher
@@ -32,6 +33,7 @@ from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
 
 ERRORS = (InvalidMessage, NotFound, Conflict, Forbidden)
+log = logging.getLogger(__name__)
 
 
 class CarpoolService:
@@ -62,14 +64,24 @@ class CarpoolService:
     def _matrix(self, points: Any) -> Any:
         return flows.matrix_from_routing(self.routing, points)
 
-    def _notifier(self, tenant: str) -> flows.Notify:
-        """People known by their number get an SMS, through the alerts service, once per key."""
+    def _notifier(self, tenant: str, strict: bool = False) -> flows.Notify:
+        """People known by their number get an SMS, through the alerts service, once per key.
+
+        After a booking changed, a failed notice is logged and does not undo the change
+        (`strict=False`); an SMS answer (`strict=True`) fails its handler, which retries it with
+        the same key, so it still leaves once."""
 
         def notify(username: str, text: str, key: str) -> None:
             phone = phone_of(username)
-            if phone is not None:
-                sms = TransactionalSms(to=phone, body=text, idempotency_key=key)
+            if phone is None:
+                return
+            sms = TransactionalSms(to=phone, body=text, idempotency_key=key)
+            try:
                 self.alerts.send_sms(tenant, sms.model_dump(mode="json"))
+            except Exception:
+                if strict:
+                    raise
+                log.exception("could not send the SMS %s to %s", key, phone)
 
         return notify
 
@@ -84,7 +96,7 @@ class CarpoolService:
             envelope.tenant,
             self._matrix,
             self._relay,
-            self._notifier(envelope.tenant),
+            self._notifier(envelope.tenant, strict=True),
             self.rides,
         )
         desk.handle(sms)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,6 +40,7 @@ BEFORE_S = 15 * 60  # "9h" means leaving between 8:45 and 9:30
 AFTER_S = 30 * 60
 OPTIONS_TTL_S = 24 * 3600
 REPLY_TTL_S = 7 * 24 * 3600
+CLAIM_S = 30
 
 
 def identity(e164: str) -> str:
@@ -89,10 +91,24 @@ class SmsDesk:
         reply_key = self._key("reply", sms.message_sid)
         reply = self.store.client.get(reply_key)
         if reply is None:
-            reply = self._answer(sms)
-            self.store.client.set(reply_key, reply, ex=REPLY_TTL_S)
+            # Two deliveries of the same SMS at once: one answers, the other waits for it.
+            claim = self._key("claim", sms.message_sid)
+            if self.store.client.set(claim, "1", nx=True, ex=CLAIM_S):
+                reply = self._answer(sms)
+                self.store.client.set(reply_key, reply, ex=REPLY_TTL_S)
+            else:
+                reply = self._wait_for(reply_key)
         self.notify(identity(sms.from_phone), str(reply), f"carpool-reply:{sms.message_sid}")
         return str(reply)
+
+    def _wait_for(self, reply_key: str) -> str:
+        deadline = time.monotonic() + CLAIM_S
+        while time.monotonic() < deadline:
+            reply = self.store.client.get(reply_key)
+            if reply is not None:
+                return str(reply)
+            time.sleep(0.1)
+        raise TimeoutError("another worker claimed this SMS and did not answer it")
 
     def _flows(self, e164: str) -> Carpool:
         caller = Caller(username=identity(e164), role=Role.RESIDENT)
