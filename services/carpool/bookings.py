@@ -18,7 +18,7 @@ from contracts.carpool import (
     RideRequest,
 )
 from contracts.identity import Caller
-from services.carpool.flows import ACTIVE, ANSWER_WITHIN, BOOK_ATTEMPTS, Flows, _day_fr, _now
+from services.carpool.flows import ACTIVE, BOOK_ATTEMPTS, Flows, _day_fr, _now
 from services.carpool.matching.search import Found, Matrix
 from services.carpool.rides import as_match, ride_key
 from services.carpool.store import CarpoolStore
@@ -98,7 +98,7 @@ class Bookings(Flows):
             pickup=match.pickup,
             dropoff=match.dropoff,
             status=BookingStatus.PENDING,
-            answer_by=_now() + ANSWER_WITHIN,
+            answer_by=_now() + self.answer_within,
             passenger_first_name=request.request.first_name,
             driver_first_name=offer.offer.first_name,
             booked_by=self.caller.username,

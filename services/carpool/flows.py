@@ -94,6 +94,7 @@ class Flows:
         relay: Callable[[], None],
         notify: Notify | None = None,
         index: RideIndex | None = None,
+        answer_within: dt.timedelta = ANSWER_WITHIN,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -102,6 +103,7 @@ class Flows:
         self.relay = relay
         self.notify: Notify = notify or _silent
         self.index = index or RideIndex()
+        self.answer_within = answer_within
 
     # -- who -------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ someone's behalf. Someone else's object answers exactly like a missing one (NotF
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -18,9 +19,10 @@ from contracts.carpool import OfferIn, RequestIn
 from contracts.messaging import SmsReceived, TransactionalSms
 from services.carpool import flows, journeys
 from services.carpool.bookings import expire_pending
-from services.carpool.dependencies import RideIndexCache
+from services.carpool.dependencies import CarpoolConfig, RideIndexCache
 from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
 from services.carpool.ride_index import RideIndex
+from services.carpool.settings import CarpoolSettings
 from services.carpool.sms_desk import SmsDesk, phone_of
 from services.carpool.store import CarpoolStore
 from services.carpool.trips_done import Carpool
@@ -45,6 +47,7 @@ class CarpoolService:
     routing = RpcProxy("routing")
     alerts = RpcProxy("alerts")
     rides: RideIndex = RideIndexCache()
+    config: CarpoolSettings = CarpoolConfig()
 
     @rpc
     def ping(self) -> dict[str, Any]:
@@ -59,6 +62,7 @@ class CarpoolService:
             self._relay,
             self._notifier(tenant),
             self.rides,
+            dt.timedelta(seconds=self.config.answer_within_s),
         )
 
     def _matrix(self, points: Any) -> Any:

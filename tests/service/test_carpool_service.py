@@ -4,6 +4,7 @@ on the real Kempen road graph: offer, request, match, book, answer, cancel, re-m
 from __future__ import annotations
 
 import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -234,3 +235,29 @@ def test_bad_offers_are_refused_with_the_reason(
         assert remote_type(refused) == "InvalidMessage"
         assert says in str(refused.value)
         assert carpool.my_carpool(tenant, who("jan"))["offers"] == []
+
+
+def test_a_booking_the_driver_does_not_answer_in_time_gives_its_seat_back(
+    runner_factory: Any, carpool_config: dict[str, Any], tenant: str
+) -> None:
+    seen.clear()
+    config = {**carpool_config, "CARPOOL_ANSWER_WITHIN_S": 1}
+    runner = runner_factory(config, RoutingService, CarpoolService, CarpoolWatcher)
+    runner.start()
+    with ServiceRpcProxy("carpool", config, timeout=60) as carpool:
+        ride = carpool.offer_ride(tenant, who("jan"), offer(seats=1))
+        first = carpool.request_ride(tenant, who("marie"), request())["request"]["request_id"]
+        late = carpool.book_ride(tenant, who("marie"), first, ride["offer_id"], DAY)
+        deadline = time.monotonic() + 60
+        while carpool.get_booking(tenant, who("marie"), late["booking_id"])["status"] != "expired":
+            assert time.monotonic() < deadline, "the unanswered booking never expired"
+            time.sleep(0.5)
+        with pytest.raises(RemoteError) as too_late:
+            carpool.answer_booking(tenant, who("jan"), late["booking_id"], True)
+        assert remote_type(too_late) == "Conflict"
+        # The seat is free again for someone else.
+        other = carpool.request_ride(tenant, who("paul"), request())["request"]["request_id"]
+        again = carpool.book_ride(tenant, who("paul"), other, ride["offer_id"], DAY)
+    assert again["status"] == "pending"
+    expired = [b for t, b in seen if t == "booking_cancelled"]
+    assert expired and expired[0]["payload"]["reason"] == "expired"
