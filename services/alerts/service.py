@@ -7,13 +7,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
 from pydantic import ValidationError
 
 from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
+from contracts.envelope import Envelope
 from contracts.identity import Caller
+from contracts.messaging import SmsReceived, TransactionalSms
 from services.alerts import campaign_ops, contact_ops, feed_intake, feed_records, log_retention
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
@@ -23,6 +26,7 @@ from services.alerts.feed_outcomes import as_seen_by
 from services.alerts.phones import PhoneError, parse_phone
 from services.alerts.store import AlertsStore
 from services.alerts.territory import TerritoryError, communes_from_geojson, to_geojson
+from services.alerts.transactional import TransactionalSender
 from services.alerts.webhooks import recipient_from_url, welfare_query
 
 # The module, not the class: `nameko run services.alerts.service` runs every class here that
@@ -69,6 +73,7 @@ class AlertsService(welfare.WelfareEntrypoints):
     store: AlertsStore = RedisStore(AlertsStore)
     uptime: float = Uptime()
     engine: EngineHandle = DeliveryEngine()
+    dispatch = EventDispatcher()
 
     @rpc
     def ping(self) -> dict[str, Any]:
@@ -264,14 +269,22 @@ class AlertsService(welfare.WelfareEntrypoints):
     # -- provider webhooks (forwarded by the gateway) ------------------------------------------
     @rpc(expected_exceptions=USER_ERRORS)
     def twilio_webhook(
-        self, kind: str, url: str, params: dict[str, str], signature: str
+        self,
+        kind: str,
+        url: str,
+        params: dict[str, str],
+        signature: str,
+        tenant: str | None = None,
     ) -> dict[str, Any]:
-        """kind: status | gather | inbound. A forged or altered request is refused."""
+        """kind: status | gather | inbound. A forged or altered request is refused.
+
+        `tenant` (the gateway's): an inbound SMS that is not STOP/START is published as
+        `sms_received` for that tenant's services (carpool by SMS)."""
         settings = self.engine.settings
         if not signature_is_valid(settings.twilio_auth_token, url, params, signature):
             raise Forbidden("the request is not signed by our provider account")
         if kind == "inbound":
-            return self._inbound(params)
+            return self._inbound(params, tenant)
         welfare = welfare_query(url)
         if kind == "gather" and welfare is not None:
             return self.welfare_keypress(welfare, params.get("Digits", ""))
@@ -291,7 +304,7 @@ class AlertsService(welfare.WelfareEntrypoints):
             return {"status": status}
         raise InvalidMessage(f"unknown webhook kind {kind!r}")
 
-    def _inbound(self, params: dict[str, str]) -> dict[str, Any]:
+    def _inbound(self, params: dict[str, str], tenant: str | None = None) -> dict[str, Any]:
         sender = params.get("From", "")
         intent = inbound_intent(params.get("Body", ""))
         try:
@@ -304,7 +317,36 @@ class AlertsService(welfare.WelfareEntrypoints):
             self.store.set_global_opt_out(e164, True)
         elif intent == "start":
             self.store.set_global_opt_out(e164, False)
+        elif tenant and params.get("MessageSid"):
+            received = SmsReceived(
+                message_sid=params["MessageSid"][:64],
+                from_phone=e164,
+                to=params.get("To", ""),
+                body=params.get("Body", "")[:1600],
+            )
+            # The SID as event id: a webhook the provider repeats is the same event.
+            envelope = Envelope.wrap(received, tenant=tenant, event_id=received.message_sid)
+            self.dispatch("sms_received", envelope.model_dump(mode="json"))
         return {"intent": intent, "phone": e164, "applied": intent != "other"}
+
+    # -- transactional SMS for other services ---------------------------------------------------
+    @rpc(expected_exceptions=USER_ERRORS)
+    def send_sms(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+        """`TransactionalSms` → `TransactionalSmsResult`; once per idempotency key, ever."""
+        try:
+            sms = TransactionalSms.model_validate(request)
+        except ValidationError as error:
+            raise InvalidMessage(describe_validation_error(error)) from None
+        try:
+            e164 = parse_phone(sms.to).e164
+        except PhoneError as error:
+            raise InvalidMessage(f"to: {error}") from None
+        sender = TransactionalSender(
+            self.store.client, self.store.deployment, self.engine.sender.channel
+        )
+        if self.store.is_opted_out(tenant, e164):
+            return sender.opted_out(sms).model_dump(mode="json")
+        return sender.send(tenant, sms, e164).model_dump(mode="json")
 
 
 def _gather_reply(confirmed: bool) -> str:

@@ -1,15 +1,41 @@
-"""The carpool service's entrypoints. Ride offers, requests and matching come with their issue."""
+"""The carpool service's entrypoints: validate, check who asks, call the store or pure code.
+
+Who may touch what is decided here (contracts.identity.Caller): a resident acts on their own
+offers, requests and bookings; a dispatcher or an admin on the whole tenant, and may act on
+someone's behalf. Someone else's object answers exactly like a missing one (NotFound).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 from typing import Any
 
-from nameko.rpc import rpc
+from nameko.events import EventDispatcher
+from nameko.rpc import RpcProxy, rpc
+from nameko.timer import timer
 
+from contracts.carpool import OfferIn, RequestIn
+from contracts.messaging import SmsReceived, TransactionalSms
+from services.carpool import flows, journeys
+from services.carpool.bookings import expire_pending
+from services.carpool.dependencies import CarpoolConfig, RideIndexCache
+from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
+from services.carpool.ride_index import RideIndex
+from services.carpool.settings import CarpoolSettings
+from services.carpool.sms_desk import SmsDesk, phone_of
 from services.carpool.store import CarpoolStore
+from services.carpool.trips_done import Carpool
+from services.common import outbox
+from services.common.dead_letter import event_handler
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.events import InvalidMessage, open_message
 from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
+
+ERRORS = (InvalidMessage, NotFound, Conflict, Forbidden)
+log = logging.getLogger(__name__)
 
 
 class CarpoolService:
@@ -17,7 +43,205 @@ class CarpoolService:
 
     store: CarpoolStore = RedisStore(CarpoolStore)
     uptime: float = Uptime()
+    dispatch = EventDispatcher()
+    routing = RpcProxy("routing")
+    alerts = RpcProxy("alerts")
+    rides: RideIndex = RideIndexCache()
+    config: CarpoolSettings = CarpoolConfig()
 
     @rpc
     def ping(self) -> dict[str, Any]:
         return ping_answer(self.name, self.uptime, self.store.client)
+
+    def _flows(self, tenant: str, caller: Any) -> Carpool:
+        return Carpool(
+            self.store,
+            tenant,
+            flows.caller_of(caller),
+            self._matrix,
+            self._relay,
+            self._notifier(tenant),
+            self.rides,
+            dt.timedelta(seconds=self.config.answer_within_s),
+        )
+
+    def _matrix(self, points: Any) -> Any:
+        return flows.matrix_from_routing(self.routing, points)
+
+    def _notifier(self, tenant: str, strict: bool = False) -> flows.Notify:
+        """People known by their number get an SMS, through the alerts service, once per key.
+
+        After a booking changed, a failed notice is logged and does not undo the change
+        (`strict=False`); an SMS answer (`strict=True`) fails its handler, which retries it with
+        the same key, so it still leaves once."""
+
+        def notify(username: str, text: str, key: str) -> None:
+            phone = phone_of(username)
+            if phone is None:
+                return
+            sms = TransactionalSms(to=phone, body=text, idempotency_key=key)
+            try:
+                self.alerts.send_sms(tenant, sms.model_dump(mode="json"))
+            except Exception:
+                if strict:
+                    raise
+                log.exception("could not send the SMS %s to %s", key, phone)
+
+        return notify
+
+    # -- carpool by SMS --------------------------------------------------------------------------
+
+    @event_handler("alerts", "sms_received")
+    def handle_sms_received(self, body: dict[str, Any]) -> None:
+        """COVOIT …, 1/2/3, ANNULER from a phone: answered by SMS (once per inbound SID)."""
+        envelope, sms = open_message(body, SmsReceived)
+        desk = SmsDesk(
+            self.store,
+            envelope.tenant,
+            self._matrix,
+            self._relay,
+            self._notifier(envelope.tenant, strict=True),
+            self.rides,
+        )
+        desk.handle(sms)
+
+    # -- offers and requests ---------------------------------------------------------------------
+
+    @rpc(expected_exceptions=ERRORS)
+    def offer_ride(self, tenant: str, caller: dict[str, Any], offer: dict[str, Any]) -> Any:
+        """`OfferIn` → `Offer`; publishes `ride_offered`."""
+        return self._flows(tenant, caller).offer(flows.validated(OfferIn, offer))
+
+    @rpc(expected_exceptions=ERRORS)
+    def request_ride(self, tenant: str, caller: dict[str, Any], request: dict[str, Any]) -> Any:
+        """`RequestIn` → `{request: RideRequest, matches: [Match]}`; publishes `ride_requested`."""
+        return self._flows(tenant, caller).request(flows.validated(RequestIn, request))
+
+    @rpc(expected_exceptions=ERRORS)
+    def find_matches(self, tenant: str, caller: dict[str, Any], request_id: str) -> Any:
+        return self._flows(tenant, caller).matches(request_id)
+
+    @rpc(expected_exceptions=ERRORS)
+    def get_offer(self, tenant: str, caller: dict[str, Any], offer_id: str) -> Any:
+        return self._flows(tenant, caller).get_offer(offer_id)
+
+    @rpc(expected_exceptions=ERRORS)
+    def get_request(self, tenant: str, caller: dict[str, Any], request_id: str) -> Any:
+        return self._flows(tenant, caller).get_request(request_id)
+
+    @rpc(expected_exceptions=ERRORS)
+    def my_carpool(self, tenant: str, caller: dict[str, Any]) -> Any:
+        """The caller's offers, requests and bookings."""
+        return self._flows(tenant, caller).mine()
+
+    # -- bookings --------------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=ERRORS)
+    def book_ride(
+        self, tenant: str, caller: dict[str, Any], request_id: str, offer_id: str, date: str
+    ) -> Any:
+        """Book the ride for the request (pending the driver's answer); `ride_matched`."""
+        return self._flows(tenant, caller).book(request_id, offer_id, date)
+
+    @rpc(expected_exceptions=ERRORS)
+    def answer_booking(
+        self, tenant: str, caller: dict[str, Any], booking_id: str, accept: bool
+    ) -> Any:
+        """The driver accepts (`booking_confirmed`) or declines (`booking_cancelled`)."""
+        return self._flows(tenant, caller).answer(booking_id, bool(accept))
+
+    @rpc(expected_exceptions=ERRORS)
+    def cancel_booking(self, tenant: str, caller: dict[str, Any], booking_id: str) -> Any:
+        return self._flows(tenant, caller).cancel_booking(booking_id)
+
+    @rpc(expected_exceptions=ERRORS)
+    def get_booking(self, tenant: str, caller: dict[str, Any], booking_id: str) -> Any:
+        return self._flows(tenant, caller).get_booking(booking_id)
+
+    @rpc(expected_exceptions=ERRORS)
+    def cancel_ride(self, tenant: str, caller: dict[str, Any], offer_id: str, date: str) -> Any:
+        """The driver cancels one day of a ride; every passenger is re-matched or told none."""
+        return self._flows(tenant, caller).cancel_ride(offer_id, date)
+
+    @rpc(expected_exceptions=ERRORS)
+    def complete_ride(self, tenant: str, caller: dict[str, Any], offer_id: str, date: str) -> Any:
+        """The ride took place: its trip is recorded; `trip_completed`."""
+        return self._flows(tenant, caller).complete(offer_id, date)
+
+    @rpc(expected_exceptions=ERRORS)
+    def trips_csv(
+        self, tenant: str, caller: dict[str, Any], month: str, commune: str | None = None
+    ) -> str:
+        """The month's trips (dispatchers and admins), for the mobility report; with `commune`,
+        those that start or end there."""
+        return self._flows(tenant, caller).trips_csv(month, commune)
+
+    # -- interoperability (standard-covoiturage search routes) -------------------------------
+
+    @rpc(expected_exceptions=ERRORS)
+    def driver_journeys(
+        self, tenant: str, caller: dict[str, Any], query: dict[str, Any], operator: str
+    ) -> list[dict[str, Any]]:
+        """Our rides that can take someone from departure to arrival around a time."""
+        flows.caller_of(caller)
+        return journeys.driver_journeys(
+            self.store, tenant, journeys.query_of(query), self._matrix, operator, self.rides
+        )
+
+    @rpc(expected_exceptions=ERRORS)
+    def passenger_journeys(
+        self, tenant: str, caller: dict[str, Any], query: dict[str, Any], operator: str
+    ) -> list[dict[str, Any]]:
+        """Our passengers still looking for a ride near that route and time."""
+        flows.caller_of(caller)
+        return journeys.passenger_journeys(
+            self.store, tenant, journeys.query_of(query), self._matrix, operator
+        )
+
+    # -- meeting places --------------------------------------------------------------------------
+
+    @rpc(expected_exceptions=ERRORS)
+    def import_places(
+        self,
+        tenant: str,
+        caller: dict[str, Any],
+        text: str,
+        kind: str = "bnlc",
+        communes: list[str] | None = None,
+        anchors: list[list[float]] | None = None,
+        within_m: float = 0.0,
+    ) -> dict[str, Any]:
+        """Meeting places from a BNLC CSV or a `name,lat,lon` list (dispatchers and admins)."""
+        who = flows.caller_of(caller)
+        if not who.tenant_wide:
+            raise Forbidden("only a dispatcher or an admin imports meeting places")
+        try:
+            if kind == "bnlc":
+                imported = read_bnlc(text, communes or (), anchors or (), within_m)
+            elif kind == "list":
+                imported = read_plain_list(text)
+            else:
+                raise InvalidMessage("kind must be 'bnlc' or 'list'")
+        except PlacesFileError as error:
+            raise InvalidMessage(str(error)) from None
+        saved = self.store.save_places(tenant, imported.places)
+        return {"imported": saved, "skipped": imported.skipped}
+
+    @rpc
+    def list_places(self, tenant: str) -> list[dict[str, Any]]:
+        return [p.model_dump(mode="json") for p in self.store.all_places(tenant)]
+
+    # -- outbox ----------------------------------------------------------------------------------
+
+    @timer(interval=2)
+    def relay_outbox(self) -> None:
+        # Catches events left behind by a crash between the state write and the publication.
+        self._relay()
+
+    @timer(interval=15)
+    def expire_answers(self) -> None:
+        """Pending bookings the driver did not answer in time give their seat back."""
+        expire_pending(self.store, self._relay)
+
+    def _relay(self) -> None:
+        outbox.relay(self.store.client, self.store.outbox_prefix, self.dispatch)

@@ -19,16 +19,19 @@ from pydantic import ValidationError
 
 from services.common.events import describe_validation_error
 from services.gateway.auth import LoginFailed, Sessions
+from services.gateway.carpool_web import router as carpool_page
 from services.gateway.health import HealthChecker
 from services.gateway.roles import record_roles
 from services.gateway.routers import (
     auth,
     campaigns,
+    carpool,
     contacts,
     deliveries,
     driver_pages,
     escalations,
     health,
+    interop,
     rounds,
     routing,
     tenant,
@@ -83,6 +86,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.gateway = gateway
+    app.include_router(record_roles(carpool_page))
     for module in (
         health,
         auth,
@@ -98,6 +102,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         rounds,
         driver_pages,
         welfare,
+        carpool,
+        interop,
     ):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself

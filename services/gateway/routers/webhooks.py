@@ -77,7 +77,14 @@ Kind = Literal["status", "gather", "inbound"]
 async def _forward(gateway: Gateway, kind: Kind, call: TwilioRequest) -> Any:
     # A forged request comes back as the service's Forbidden: 403 by the app's error handler.
     return await run_in_threadpool(
-        gateway.rpc.call, "alerts", "twilio_webhook", kind, call.url, call.params, call.signature
+        gateway.rpc.call,
+        "alerts",
+        "twilio_webhook",
+        kind,
+        call.url,
+        call.params,
+        call.signature,
+        gateway.settings.tenant,
     )
 
 
@@ -112,6 +119,7 @@ async def gather(call: Signed, gateway: GatewayDep) -> Response:
     openapi_extra=FORM_BODY,
 )
 async def inbound(call: Signed, gateway: GatewayDep) -> Response:
-    """An SMS a resident sent to our number: STOP / ARRET opt out, START opts back in."""
+    """An SMS a resident sent to our number: STOP / ARRET opt out, START opts back in; any
+    other text is passed on to the services (`alerts.sms_received`: carpool by SMS)."""
     await _forward(gateway, "inbound", call)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -206,7 +206,7 @@ def redis_conn(redis_url: str) -> Iterator[redis.Redis]:
 
 def _clean_tenant(client: redis.Redis, tenant: str) -> None:
     # SCAN on the test's own unique prefix (never KEYS), for both the gateway and the services.
-    for prefix in ("gateway", "routing", "alerts"):
+    for prefix in ("gateway", "routing", "alerts", "carpool"):
         keys = list(client.scan_iter(f"{prefix}:{tenant}:*", count=500))
         if keys:
             client.delete(*keys)

@@ -106,7 +106,11 @@ def test_a_user_gets_404_on_another_users_object_and_it_is_unchanged(
     theirs = world.client.request(
         method, path.format(**built.params), json=built.body, headers=intruder
     )
-    unknown_ids = {name: f"zz{uuid.uuid4().hex[:12]}" for name in built.params}
+    # Only the ids are made unknown: a day or a kind in the path stays as it was.
+    unknown_ids = {
+        name: f"zz{uuid.uuid4().hex[:12]}" if name.endswith("_id") else value
+        for name, value in built.params.items()
+    }
     unknown = world.client.request(
         method, path.format(**unknown_ids), json=built.body, headers=intruder
     )

@@ -38,6 +38,9 @@ PUBLIC = {
     ("GET", "/driver"),
     ("GET", "/driver/driver.js"),
     ("GET", "/driver/driver.css"),
+    ("GET", "/covoiturage"),
+    ("GET", "/covoiturage/covoiturage.js"),
+    ("GET", "/covoiturage/covoiturage.css"),
     ("GET", "/pages/common.js"),
     ("GET", "/pages/common.css"),
 }
@@ -49,6 +52,10 @@ SAMPLE_PATH_VALUES = {
     "round_id": "meals-nope",
     "container_id": "c-matrix-1",
     "case_id": "welfare:d-matrix-1:2026-01-01",
+    "offer_id": "o-matrix-1",
+    "request_id": "r-matrix-1",
+    "booking_id": "b-matrix-1",
+    "day": "2030-01-07",
 }
 
 

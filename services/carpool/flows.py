@@ -1,0 +1,248 @@
+"""What each carpool command does, over the store and one travel-time function.
+
+Kept apart from `service.py` so that the entrypoints stay thin and nameko stays at the edge;
+`matrix_of` is the routing service's `travel_matrix` in production.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from nameko.exceptions import RemoteError
+from pydantic import ValidationError
+
+from contracts.carpool import (
+    BookingStatus,
+    Offer,
+    OfferIn,
+    RequestIn,
+    RideOffered,
+    RideRequest,
+    RideRequested,
+)
+from contracts.identity import Caller
+from services.carpool.clock import PARIS, ride_dates
+from services.carpool.matcher import MatrixFn, search
+from services.carpool.matching import landmarks
+from services.carpool.matching.landmarks import end_columns
+from services.carpool.matching.search import Matrix, direct_budget
+from services.carpool.ride_index import RideIndex
+from services.carpool.rides import as_match, ask_state, prefilter_row, ride_key
+from services.carpool.store import CarpoolStore
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.events import InvalidMessage, ModelT, describe_validation_error, make_message
+
+ANSWER_WITHIN = dt.timedelta(minutes=30)  # the driver's time to accept a booking
+ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+BOOK_ATTEMPTS = 3
+
+
+def validated(model: type[ModelT], raw: Any) -> ModelT:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidMessage(describe_validation_error(error)) from None
+
+
+def caller_of(raw: Any) -> Caller:
+    try:
+        return Caller.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidMessage(f"caller: {describe_validation_error(error)}") from None
+
+
+def matrix_from_routing(routing: Any, points: Sequence[tuple[float, float]]) -> Matrix:
+    """One `travel_matrix` call for every point of a query."""
+    try:
+        answer = routing.travel_matrix({"points": [list(p) for p in points]})
+    except RemoteError as error:
+        if error.exc_type == "InvalidMessage":
+            raise InvalidMessage(f"a point is off the road graph: {error.value}") from None
+        if error.exc_type == "Conflict":
+            raise Conflict(f"no road graph is loaded: {error.value}") from None
+        raise
+    return Matrix(answer["durations_s"], answer["distances_m"])
+
+
+# (username, French text, idempotency key): tells a person without the app (an SMS passenger).
+Notify = Callable[[str, str, str], None]
+
+
+def _silent(username: str, text: str, key: str) -> None:
+    return None
+
+
+def _day_fr(day: dt.date) -> str:
+    return day.strftime("%d/%m")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Flows:
+    def __init__(
+        self,
+        store: CarpoolStore,
+        tenant: str,
+        caller: Caller,
+        matrix_of: MatrixFn,
+        relay: Callable[[], None],
+        notify: Notify | None = None,
+        index: RideIndex | None = None,
+        answer_within: dt.timedelta = ANSWER_WITHIN,
+    ) -> None:
+        self.store = store
+        self.tenant = tenant
+        self.caller = caller
+        self.matrix_of = matrix_of
+        self.relay = relay
+        self.notify: Notify = notify or _silent
+        self.index = index or RideIndex()
+        self.answer_within = answer_within
+
+    # -- who -------------------------------------------------------------------------------------
+
+    def _acting_for(self, named: str | None, what: str) -> str:
+        if named is None or named == self.caller.username:
+            return self.caller.username
+        if not self.caller.tenant_wide:
+            raise Forbidden(f"only a dispatcher may {what} for someone else")
+        return named
+
+    def _reaches(self, *owners: str) -> bool:
+        return self.caller.tenant_wide or self.caller.username in owners
+
+    def _event(self, model: Any) -> dict[str, Any]:
+        return make_message(model, tenant=self.tenant)
+
+    # -- offers and requests ---------------------------------------------------------------------
+
+    def offer(self, given: OfferIn) -> dict[str, Any]:
+        driver = self._acting_for(given.driver, "offer a ride")
+        today = dt.datetime.now(PARIS).date()
+        if given.date < today:
+            raise InvalidMessage(f"the ride's day {given.date} is in the past")
+        recurrence = given.recurrence
+        days = ride_dates(
+            given.date,
+            recurrence.weekdays if recurrence else None,
+            recurrence.until if recurrence else None,
+            recurrence.except_dates if recurrence else (),
+        )
+        if not days:
+            raise InvalidMessage("the recurrence leaves no day for this ride")
+        landmarks = self._landmarks(given)
+        ends = [tuple(given.origin), tuple(given.destination)]
+        matrix = self.matrix_of([*ends, *landmarks])  # type: ignore[list-item]
+        direct_s, direct_m = matrix.travel(0, 1), matrix.metres(0, 1)
+        if math.isinf(direct_s):
+            raise InvalidMessage("no drivable path from the origin to the destination")
+        offer = Offer(
+            offer_id=f"o-{uuid.uuid4().hex[:12]}",
+            driver=driver,
+            offer=given,
+            direct_s=direct_s,
+            direct_m=direct_m,
+            max_detour_s=direct_budget(direct_s, given.max_detour_min, given.max_detour_share),
+            created_at=_now(),
+        )
+        times = end_columns(matrix.travel, 0, 1, range(2, 2 + len(landmarks)))
+        rows = [(ride_key(offer.offer_id, day), prefilter_row(offer, times)) for day in days]
+        event = self._event(
+            RideOffered(offer_id=offer.offer_id, driver=driver, date=given.date, seats=given.seats)
+        )
+        self.store.save_offer(self.tenant, offer, rows, event)
+        self.relay()
+        return {**offer.model_dump(mode="json"), "dates": [d.isoformat() for d in days]}
+
+    def _landmarks(self, given: OfferIn) -> list[tuple[float, float]]:
+        """The tenant's landmarks, chosen at its first offer from its meeting places."""
+        known = self.store.landmarks(self.tenant)
+        if known:
+            return known
+        spread = [(p.location[0], p.location[1]) for p in self.store.all_places(self.tenant)]
+        spread += [(given.origin[0], given.origin[1]), (given.destination[0], given.destination[1])]
+        return self.store.keep_landmarks(self.tenant, landmarks.choose(spread))
+
+    def request(self, given: RequestIn) -> dict[str, Any]:
+        passenger = self._acting_for(given.passenger, "ask for a ride")
+        if given.date < dt.datetime.now(PARIS).date():
+            raise InvalidMessage(f"the day {given.date} is in the past")
+        request = RideRequest(
+            request_id=f"r-{uuid.uuid4().hex[:12]}",
+            passenger=passenger,
+            request=given,
+            created_at=_now(),
+        )
+        event = self._event(
+            RideRequested(request_id=request.request_id, passenger=passenger, date=given.date)
+        )
+        self.store.save_request(self.tenant, request, event)
+        self.relay()
+        matches = self._search(request).found
+        return {
+            "request": request.model_dump(mode="json"),
+            "matches": [as_match(f).model_dump(mode="json") for f in matches],
+        }
+
+    def _search(
+        self, request: RideRequest, only: str | None = None, exclude: frozenset[str] = frozenset()
+    ) -> Any:
+        return search(
+            self.store,
+            self.tenant,
+            ask_state(request.request, request.request_id),
+            request.request.date.isoformat(),
+            self.matrix_of,
+            only=only,
+            exclude=exclude | self._own_rides(request.passenger, request.request.date),
+            index=self.index,
+        )
+
+    def _own_rides(self, username: str, day: dt.date) -> frozenset[str]:
+        # Nobody is offered a seat in their own car.
+        return frozenset(ride_key(o, day) for o in self.store.owned(self.tenant, username, "offer"))
+
+    def matches(self, request_id: str) -> list[dict[str, Any]]:
+        request = self._request(request_id)
+        return [as_match(f).model_dump(mode="json") for f in self._search(request).found]
+
+    def _request(self, request_id: str) -> RideRequest:
+        request = self.store.request(self.tenant, request_id)
+        if request is None or not self._reaches(request.passenger):
+            raise NotFound(f"no ride request {request_id}")
+        return request
+
+    def _offer(self, offer_id: str) -> Offer:
+        offer = self.store.offer(self.tenant, offer_id)
+        if offer is None or not self._reaches(offer.driver):
+            raise NotFound(f"no ride offer {offer_id}")
+        return offer
+
+    def get_offer(self, offer_id: str) -> dict[str, Any]:
+        return self._offer(offer_id).model_dump(mode="json")
+
+    def get_request(self, request_id: str) -> dict[str, Any]:
+        return self._request(request_id).model_dump(mode="json")
+
+    def mine(self) -> dict[str, Any]:
+        who = self.caller.username
+        offers = self.store.offers(self.tenant, self.store.owned(self.tenant, who, "offer"))
+        requests = [
+            self.store.request(self.tenant, i)
+            for i in self.store.owned(self.tenant, who, "request")
+        ]
+        bookings = [
+            self.store.booking(self.tenant, i)
+            for i in self.store.owned(self.tenant, who, "booking")
+        ]
+        return {
+            "offers": [o.model_dump(mode="json") for o in offers.values()],
+            "requests": [r.model_dump(mode="json") for r in requests if r is not None],
+            "bookings": [b.model_dump(mode="json") for b in bookings if b is not None],
+        }

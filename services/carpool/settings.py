@@ -1,0 +1,23 @@
+"""The carpool service's own settings (nameko config, else environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.settings import load_model
+
+
+class CarpoolSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    answer_within_s: float = Field(
+        default=1800, alias="CARPOOL_ANSWER_WITHIN_S", ge=1, le=86_400,
+        description="how long a driver has to accept a booking before its seat is given back",
+    )  # fmt: skip
+
+
+def load_carpool_settings(config: Mapping[str, Any] | None = None) -> CarpoolSettings:
+    return load_model(CarpoolSettings, config)

@@ -1,0 +1,62 @@
+"""Trips done: the monthly CSV for the mobility report, with a CO₂ saving estimate. Pure.
+
+The saving counts the passenger-kilometres that were not driven in another car, at the average
+car's emission factor (ADEME Base Carbone, « voiture particulière moyenne », 0.218 kg CO₂e/km).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+
+from contracts.carpool import Trip
+
+KG_CO2_PER_CAR_KM = 0.218
+COLUMNS = (
+    "date",
+    "offer_id",
+    "driver",
+    "passengers",
+    "passenger_seats",
+    "from",
+    "from_commune",
+    "to",
+    "to_commune",
+    "distance_km",
+    "passenger_km",
+    "co2_saved_kg",
+)
+
+
+def co2_saved_kg(trip: Trip) -> float:
+    return round(trip.shared_m / 1000 * KG_CO2_PER_CAR_KM, 2)
+
+
+def monthly_csv(trips: Iterable[Trip], commune: str | None = None) -> str:
+    """One row per trip, oldest first; with `commune`, the trips that start or end there."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    kept = [
+        t for t in trips
+        if commune is None or commune in (t.origin_commune, t.destination_commune)
+    ]  # fmt: skip
+    for trip in sorted(kept, key=lambda t: (t.date, t.offer_id)):
+        writer.writerow(
+            (
+                trip.date.isoformat(),
+                trip.offer_id,
+                trip.driver,
+                " ".join(trip.passengers),
+                trip.passenger_seats,
+                trip.origin_label or f"{trip.origin[0]:.5f} {trip.origin[1]:.5f}",
+                trip.origin_commune or "",
+                trip.destination_label or f"{trip.destination[0]:.5f} {trip.destination[1]:.5f}",
+                trip.destination_commune or "",
+                round(trip.distance_m / 1000, 2),
+                round(trip.shared_m / 1000, 2),
+                co2_saved_kg(trip),
+            )
+        )
+    return out.getvalue()
