@@ -16,7 +16,10 @@ install: $(BIN)/bocage
 
 OSM_SAMPLE ?= ../shared/data/osm/flanders-kempen-2013_drive.osm
 
+# The machine's set-up (Redis and RabbitMQ running, the management plugin, Chromium for the page
+# tests) is done by infra/setup-host.sh, which says what to run when it cannot do it itself.
 up: install
+	@infra/setup-host.sh
 	@ls var/graphs/*.npz >/dev/null 2>&1 || $(MAKE) --no-print-directory graph
 	$(BIN)/bocage up
 
@@ -33,21 +36,30 @@ status:
 	$(BIN)/bocage status
 
 # The whole suite. Service tests run in their own process because they need eventlet's monkey
-# patching, which must not leak into the gateway and browser tests.
+# patching, which must not leak into the gateway and browser tests. Every stage runs; the exit
+# code is non-zero when any stage failed (pytest's own code, including 5 for "no test ran").
+# The compose stack (test-docker) runs where a Docker engine can be had, and says so where not.
 test: install
-	$(PYTEST) tests --ignore=tests/service -m "not docker"
-	$(PYTEST) tests/service
-	@if docker info >/dev/null 2>&1; then $(PYTEST) tests/docker -m docker; \
-	else echo "NOTE: no Docker engine here: tests/docker (the compose stack) was not run; run 'make test-docker' where Docker runs."; fi
+	@infra/setup-host.sh --browser
+	@failed=""; \
+	$(PYTEST) tests --ignore=tests/service --ignore=tests/docker -m "not docker" || failed="$$failed tests"; \
+	$(PYTEST) tests/service || failed="$$failed tests/service"; \
+	PYTEST=$(PYTEST) infra/docker/test-docker.sh; code=$$?; \
+	if [ $$code = 3 ]; then echo "NOTE: no Docker engine can be had here (not root, none running): tests/docker (the compose stack) did not run; run 'make test-docker' where Docker runs."; \
+	elif [ $$code != 0 ]; then failed="$$failed tests/docker"; fi; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 test-fast: install
 	$(PYTEST) tests -m unit
 
 test-services: install
+	@infra/setup-host.sh
 	$(PYTEST) tests/service
 
+# The compose stack: Docker engine, local base images, build, up, campaign, meal round, Redis
+# restart, down (infra/docker/test-docker.sh).
 test-docker: install
-	$(PYTEST) tests/docker -m docker
+	@PYTEST=$(PYTEST) infra/docker/test-docker.sh
 
 lint: install
 	$(BIN)/ruff check .
