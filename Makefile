@@ -44,7 +44,7 @@ test: install
 	@failed=""; \
 	$(PYTEST) tests --ignore=tests/service --ignore=tests/docker -m "not docker" || failed="$$failed tests"; \
 	$(PYTEST) tests/service || failed="$$failed tests/service"; \
-	PYTEST=$(PYTEST) infra/docker/test-docker.sh; code=$$?; \
+	PYTEST="$(PYTEST)" infra/docker/test-docker.sh; code=$$?; \
 	if [ $$code = 3 ]; then echo "NOTE: no Docker engine can be had here (not root, none running): tests/docker (the compose stack) did not run; run 'make test-docker' where Docker runs."; \
 	elif [ $$code != 0 ]; then failed="$$failed tests/docker"; fi; \
 	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
@@ -59,7 +59,7 @@ test-services: install
 # The compose stack: Docker engine, local base images, build, up, campaign, meal round, Redis
 # restart, down (infra/docker/test-docker.sh).
 test-docker: install
-	@PYTEST=$(PYTEST) infra/docker/test-docker.sh
+	@PYTEST="$(PYTEST)" infra/docker/test-docker.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -47,6 +47,7 @@ rm -f "$build_log"
 log "images ready after $((SECONDS - started)) s"
 
 status=0
-"$PYTEST" tests/docker -m docker || status=$?
+# PYTEST may carry options (make test-docker PYTEST=".venv/bin/pytest -x"): split on purpose.
+$PYTEST tests/docker -m docker || status=$?
 log "done in $((SECONDS - started)) s (pytest exit $status)"
 exit "$status"

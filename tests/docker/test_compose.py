@@ -95,12 +95,15 @@ def report(client: httpx.Client, headers: dict[str, str], campaign_id: str) -> d
 
 def wait_delivered(
     client: httpx.Client, headers: dict[str, str], campaign_id: str, phones: list[str]
-) -> None:
+) -> dict[str, str]:
+    """Waits until every recipient of the campaign is delivered; `phones` must be among them."""
+
     def all_delivered() -> dict[str, str] | None:
         statuses = report(client, headers, campaign_id)
-        return statuses if statuses == dict.fromkeys(phones, "delivered") else None
+        done = set(phones) <= set(statuses) and set(statuses.values()) == {"delivered"}
+        return statuses if done else None
 
-    eventually(all_delivered, f"every phone of {campaign_id} delivered")
+    return eventually(all_delivered, f"every phone of {campaign_id} delivered")
 
 
 def inbox(sandbox: httpx.Client, phone: str) -> list[str]:
@@ -166,7 +169,7 @@ def test_a_campaign_reaches_every_phone_once_through_the_sandbox(
     text = "Crue de la Lys : evitez les berges."
     assert {phone: inbox(sandbox, phone) for phone in phones} == {phone: [text] for phone in phones}
     detail = gateway.get(f"/campaigns/{campaign_id}", headers=mayor).json()
-    assert detail["progress"][0]["by_status"] == {"delivered": len(phones)}
+    assert detail["progress"][0]["by_status"] == {"delivered": detail["progress"][0]["total"]}
 
 
 def test_a_meal_round_is_planned_on_the_road_graph_and_the_driver_gets_it(
@@ -190,7 +193,7 @@ def test_a_redis_restart_loses_nothing_and_the_stack_carries_on(
     phones = mobiles(2000, 6)
     import_contacts(gateway, mayor, phones)
     campaign_id = send_campaign(gateway, mayor, "Vigilance orange orages.")
-    wait_delivered(gateway, mayor, campaign_id, phones)
+    recipients = list(wait_delivered(gateway, mayor, campaign_id, phones))
     plan = plan_meal_round(gateway, dispatcher)
     before = {
         "campaign": gateway.get(f"/campaigns/{campaign_id}", headers=mayor).json(),
@@ -218,10 +221,14 @@ def test_a_redis_restart_loses_nothing_and_the_stack_carries_on(
     assert update.status_code == 202, update.text
     eventually(
         lambda: all(
-            inbox(sandbox, p) == ["Vigilance orange orages.", "Fin des orages."] for p in phones
+            inbox(sandbox, p)[-2:] == ["Vigilance orange orages.", "Fin des orages."]
+            for p in recipients
         ),
         "the follow-up in every inbox",
     )
+    assert {p: inbox(sandbox, p) for p in phones} == {
+        p: ["Vigilance orange orages.", "Fin des orages."] for p in phones
+    }
 
 
 def test_rabbitmq_and_redis_publish_no_port_on_the_host(stack: Compose) -> None:
