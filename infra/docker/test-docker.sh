@@ -11,9 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PYTEST="${PYTEST:-.venv/bin/pytest}"
-log() { echo "test-docker: $*"; }
 started=$SECONDS
+log() { echo "test-docker: [$((SECONDS - started)) s] $*"; }
 
+log "Docker engine"
 if ! bash infra/docker/engine.sh; then
   if [ "$(id -u)" != 0 ] && ! docker info >/dev/null 2>&1; then
     exit 3
@@ -25,6 +26,7 @@ fi
 if [ "${BOCAGE_USE_REGISTRY:-0}" != 1 ]; then
   base="${BOCAGE_LOCAL_BASE_IMAGE:-bocage/debian-python:bookworm}"
   bash infra/docker/base-image.sh "$base"
+  log "base image $base ready"
   export BOCAGE_BASE_IMAGE="$base"
   export BOCAGE_RABBITMQ_IMAGE="${BOCAGE_RABBITMQ_IMAGE:-bocage/rabbitmq:local}"
   export BOCAGE_REDIS_IMAGE="${BOCAGE_REDIS_IMAGE:-bocage/redis:local}"
@@ -44,10 +46,10 @@ if ! docker-compose build gateway >"$build_log" 2>&1; then
   exit 1
 fi
 rm -f "$build_log"
-log "images ready after $((SECONDS - started)) s"
+log "images ready"
 
 status=0
 # PYTEST may carry options (make test-docker PYTEST=".venv/bin/pytest -x"): split on purpose.
 $PYTEST tests/docker -m docker || status=$?
-log "done in $((SECONDS - started)) s (pytest exit $status)"
+log "done (pytest exit $status)"
 exit "$status"

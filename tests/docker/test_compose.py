@@ -22,7 +22,8 @@ import pytest
 from tests.docker.compose import Compose
 from tests.docker.conftest import LILLE, login
 
-pytestmark = pytest.mark.docker
+# The first test waits for the whole stack to come up (two minutes on a busy machine).
+pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
 T = TypeVar("T")
 
 KITCHEN = [51.2667, 4.7125]  # real places in the Kempen extract the routing container loads
