@@ -1,9 +1,10 @@
 """The containers' entrypoint: check the deployment's settings, then run the command.
 
 `python -m infra.preflight COMMAND...` replaces itself with COMMAND, unless the profile is
-`production` (BOCAGE_PROFILE) and the settings would send nothing real: Twilio credentials
-missing or the sandbox's, a Twilio base URL (the sandbox), or the sandbox itself being started.
-Then it prints why and exits 1, so the container never starts.
+`production` (BOCAGE_PROFILE) and the settings would send nothing real or are everyone's: Twilio
+credentials missing or the sandbox's, a Twilio base URL (the sandbox), the sandbox itself being
+started, or RabbitMQ's well-known guest/guest. Then it prints why and exits 1, so the container
+never starts.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from urllib.parse import urlsplit
 
 PRODUCTION = "production"
 
@@ -31,6 +33,9 @@ def refusal(environ: Mapping[str, str], command: Sequence[str]) -> str | None:
         return "TWILIO_ACCOUNT_SID/TWILIO_AUTH_TOKEN are the sandbox's development credentials"
     if environ.get("TWILIO_BASE_URL", "").strip():
         return "TWILIO_BASE_URL is set: messages would go to a stand-in, not to Twilio"
+    broker = urlsplit(environ.get("AMQP_URI", ""))
+    if broker.password in (None, "", "guest"):
+        return "RabbitMQ's password is guest or empty: set RABBITMQ_USER and RABBITMQ_PASSWORD"
     return None
 
 

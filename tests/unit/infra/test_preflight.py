@@ -12,7 +12,11 @@ pytestmark = pytest.mark.unit
 
 ALERTS = ["python", "-m", "nameko", "run", "services.alerts.service:AlertsService"]
 SANDBOX = ["python", "-m", "infra.twilio_sandbox", "--port", "8099"]
-REAL = {"TWILIO_ACCOUNT_SID": "AC" + "1" * 32, "TWILIO_AUTH_TOKEN": "a-real-token"}
+REAL = {
+    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+    "TWILIO_AUTH_TOKEN": "a-real-token",
+    "AMQP_URI": "amqp://bocage:s3cret@rabbitmq:5672/",
+}
 
 
 def test_outside_production_anything_starts_even_the_sandbox() -> None:
@@ -31,6 +35,7 @@ def test_production_starts_with_real_credentials() -> None:
         ({"TWILIO_ACCOUNT_SID": DEFAULT_ACCOUNT_SID}, "sandbox's development credentials"),
         ({"TWILIO_AUTH_TOKEN": DEFAULT_AUTH_TOKEN}, "sandbox's development credentials"),
         ({"TWILIO_BASE_URL": "http://twilio-sandbox:8099"}, "TWILIO_BASE_URL is set"),
+        ({"AMQP_URI": "amqp://guest:guest@rabbitmq:5672/"}, "RabbitMQ's password is guest"),
     ],
 )
 def test_production_refuses_what_would_send_nothing_real(
