@@ -16,7 +16,10 @@ install: $(BIN)/bocage
 
 OSM_SAMPLE ?= ../shared/data/osm/flanders-kempen-2013_drive.osm
 
+# The machine's set-up (Redis and RabbitMQ running, the management plugin, Chromium for the page
+# tests) is done by infra/setup-host.sh, which says what to run when it cannot do it itself.
 up: install
+	@infra/setup-host.sh
 	@ls var/graphs/*.npz >/dev/null 2>&1 || $(MAKE) --no-print-directory graph
 	$(BIN)/bocage up
 
@@ -33,21 +36,38 @@ status:
 	$(BIN)/bocage status
 
 # The whole suite. Service tests run in their own process because they need eventlet's monkey
-# patching, which must not leak into the gateway and browser tests.
+# patching, which must not leak into the gateway and browser tests. Every stage runs; the exit
+# code is non-zero when any stage failed (pytest's own code, including 5 for "no test ran").
+# The compose stack's images build in the background meanwhile (mostly downloads; minutes on a
+# fresh machine, seconds once cached), then tests/docker runs, wherever a Docker engine can be
+# had; where none can, it says so.
+DOCKER_IMAGES_LOG := var/log/test-docker-images.log
+
 test: install
-	$(PYTEST) tests --ignore=tests/service -m "not docker"
-	$(PYTEST) tests/service
-	@if docker info >/dev/null 2>&1; then $(PYTEST) tests/docker -m docker; \
-	else echo "NOTE: no Docker engine here: tests/docker (the compose stack) was not run; run 'make test-docker' where Docker runs."; fi
+	@infra/setup-host.sh --browser
+	@mkdir -p $(dir $(DOCKER_IMAGES_LOG)); \
+	infra/docker/test-docker.sh images >$(DOCKER_IMAGES_LOG) 2>&1 & images=$$!; \
+	echo "compose images building in the background (log: $(DOCKER_IMAGES_LOG))"; \
+	failed=""; \
+	$(PYTEST) tests --ignore=tests/service --ignore=tests/docker -m "not docker" || failed="$$failed tests"; \
+	$(PYTEST) tests/service || failed="$$failed tests/service"; \
+	wait $$images; code=$$?; cat $(DOCKER_IMAGES_LOG); \
+	if [ $$code = 0 ]; then PYTEST="$(PYTEST)" infra/docker/test-docker.sh tests; code=$$?; fi; \
+	if [ $$code = 3 ]; then echo "NOTE: no Docker engine can be had here (not root, none running): tests/docker (the compose stack) did not run; run 'make test-docker' where Docker runs."; \
+	elif [ $$code != 0 ]; then failed="$$failed tests/docker"; fi; \
+	if [ -n "$$failed" ]; then echo "FAILED:$$failed"; exit 1; fi
 
 test-fast: install
 	$(PYTEST) tests -m unit
 
 test-services: install
+	@infra/setup-host.sh
 	$(PYTEST) tests/service
 
+# The compose stack: Docker engine, local base images, build, up, campaign, meal round, Redis
+# restart, down (infra/docker/test-docker.sh).
 test-docker: install
-	$(PYTEST) tests/docker -m docker
+	@PYTEST="$(PYTEST)" infra/docker/test-docker.sh
 
 lint: install
 	$(BIN)/ruff check .
