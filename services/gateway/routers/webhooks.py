@@ -108,10 +108,18 @@ async def gather(call: Signed, gateway: GatewayDep) -> Response:
 @router.post(
     "/inbound",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=RESPONSES,
+    responses={
+        **RESPONSES,
+        429: {"description": "too many messages from this number this minute; see Retry-After"},
+    },
     openapi_extra=FORM_BODY,
 )
 async def inbound(call: Signed, gateway: GatewayDep) -> Response:
-    """An SMS a resident sent to our number: STOP / ARRET opt out, START opts back in."""
+    """An SMS a resident sent to our number: STOP / ARRET opt out, START opts back in.
+
+    Limited per sending number (`BOCAGE_INBOUND_SMS_PER_MINUTE`), before the alerts service is
+    asked anything: one number cannot flood it.
+    """
+    await run_in_threadpool(gateway.inbound_limit.admit, call.params.get("From", ""))
     await _forward(gateway, "inbound", call)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
