@@ -126,14 +126,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     ):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself
-    _add_request_id(app)
-    _add_error_handlers(app)
+    # Inside the request-id middleware (added after it): a body refused mid-stream raises an
+    # HTTPException straight into the route's body reading, with no task group in between, so
+    # the app's handler answers 413 and the answer still carries its X-Request-ID.
     upload_cap = campaigns.MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
         larger_by_path={path: upload_cap for path in UPLOAD_PATHS},
     )
+    _add_request_id(app)
+    _add_error_handlers(app)
     api_docs.install(app)
     return app
 

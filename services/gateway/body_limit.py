@@ -23,7 +23,7 @@ class BodyTooLarge(HTTPException):
 
 
 def too_large(limit: int) -> str:
-    size = f"{limit // 1_048_576} MiB" if limit >= 1_048_576 else f"{limit // 1024} KiB"
+    size = f"{limit / 1_000_000:.1f} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
     return f"the request body is larger than {size}, the most this endpoint accepts"
 
 

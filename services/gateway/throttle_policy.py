@@ -30,7 +30,8 @@ class ThrottlePolicy:
             return self.lock_s
         if failures <= self.free_failures:
             return 0
-        return min(2 ** (failures - self.free_failures), self.max_backoff_s)
+        backoff: int = 2 ** (failures - self.free_failures)
+        return min(backoff, self.max_backoff_s)
 
     def is_lock(self, failures: int) -> bool:
         return failures >= self.lock_after

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
@@ -15,7 +15,7 @@ router = APIRouter(prefix="/users", tags=["users"])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Admin = Annotated[CurrentUser, require_roles(Role.ADMIN)]
 Username = Annotated[str, Path(pattern=USERNAME_PATTERN)]
-UNKNOWN = {404: {"description": "no such user"}}
+UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "no such user"}}
 
 
 def _not_yourself(user: CurrentUser, username: str, what: str) -> None:
