@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from services.common.events import describe_validation_error
 from services.gateway import api_docs
+from services.gateway.allow_header import AllowHeader
 from services.gateway.auth import AccountDisabled, LoginFailed, Sessions, WrongPassword
 from services.gateway.body_limit import UPLOAD_SLACK_BYTES, BodyLimit
 from services.gateway.health import HealthChecker
@@ -135,6 +136,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         max_bytes=settings.max_body_bytes,
         larger_by_path={path: upload_cap for path in UPLOAD_PATHS},
     )
+    app.add_middleware(AllowHeader, openapi=lambda: app.openapi())
     _add_request_id(app)
     _add_error_handlers(app)
     api_docs.install(app)

@@ -100,9 +100,10 @@ class Sessions:
             user = self.store.ensure_user_id(username)
         else:
             user = self.store.get_user(username) or user
-        return self._issue(user)
+        return self.issue(user)
 
-    def _issue(self, user: StoredUser) -> TokenResponse:
+    def issue(self, user: StoredUser) -> TokenResponse:
+        """A new session for `user` (after their password was checked, or for a test harness)."""
         token = secrets.token_urlsafe(32)
         record = {
             "username": user.username,
@@ -156,7 +157,7 @@ class Sessions:
             self.throttle.failed(user.username, address)
             raise WrongPassword
         updated = self.store.set_password(user.username, self.passwords.hash(new))
-        return self._issue(updated)
+        return self.issue(updated)
 
     def reset_password(self, username: str, new: str) -> StoredUser:
         """An administrator's reset: every session of the user ends."""

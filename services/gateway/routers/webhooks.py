@@ -25,6 +25,16 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_FORM_BYTES = 64_000
 FORM_BODY: dict[str, Any] = {
     **PUBLIC,
+    # Read by the route itself (the raw form is what is signed), so declared here.
+    "parameters": [
+        {
+            "name": SIGNATURE_HEADER,
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "description": "Twilio's signature of the URL and the form",
+        }
+    ],
     "requestBody": {
         "required": True,
         "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
