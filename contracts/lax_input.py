@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import types
+from collections.abc import Iterable
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BeforeValidator
@@ -43,6 +44,7 @@ def find_lax_coercion(annotation: Any, value: Any) -> str | None:
         return "an ISO 8601 date (YYYY-MM-DD...), not a number" if numeric else None
     if origin in (tuple, list, set, frozenset) and isinstance(value, (list, tuple)):
         args = [_base(a) for a in get_args(annotation)]
+        pairs: Iterable[tuple[Any, Any]]
         if origin is tuple and args and args[-1] is not Ellipsis:
             pairs = zip(args, value, strict=False)
         elif args:
