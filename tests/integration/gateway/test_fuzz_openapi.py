@@ -96,7 +96,7 @@ def test_the_api_fuzzed_as_each_role_has_no_finding(
         "FUZZ_USERNAME": role_users[role],
     }
     run = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
     )
     report = run.stdout[-12_000:] + run.stderr[-3_000:]
     assert run.returncode == 0, f"schemathesis as {role.value} found problems:\n{report}"
