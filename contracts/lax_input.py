@@ -14,8 +14,27 @@ import types
 from collections.abc import Iterable
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BeforeValidator
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    FutureDate,
+    FutureDatetime,
+    NaiveDatetime,
+    PastDate,
+    PastDatetime,
+)
 
+# pydantic's date types are not subclasses of date at run time: named one by one.
+DATE_TYPES: tuple[Any, ...] = (
+    dt.date,
+    dt.datetime,
+    AwareDatetime,
+    NaiveDatetime,
+    PastDate,
+    FutureDate,
+    PastDatetime,
+    FutureDatetime,
+)
 _NUMBER_TEXT = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
@@ -37,7 +56,7 @@ def find_lax_coercion(annotation: Any, value: Any) -> str | None:
         return found[0] if found and all(found) else None
     if annotation in (int, float):
         return "a number, not true or false" if isinstance(value, bool) else None
-    if annotation in (dt.date, dt.datetime):
+    if annotation in DATE_TYPES:
         numeric = isinstance(value, (bool, int, float)) or (
             isinstance(value, str) and _NUMBER_TEXT.match(value) is not None
         )

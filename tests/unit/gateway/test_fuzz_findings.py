@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
+from contracts.gateway import DeliveryFailureSubmission
 from contracts.lax_input import IsoDate
 from contracts.rounds import FillReading, MealRoundRequest, VehicleIn
 from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
@@ -43,6 +44,12 @@ def test_a_number_is_not_a_date(value: object) -> None:
     assert str(TypeAdapter(IsoDate).validate_python("2026-12-01")) == "2026-12-01"
 
 
+def test_a_number_is_not_an_aware_datetime_either() -> None:
+    report = {"commune": "59350", "recipient_name": "Mme Roux", "reason": "other"}
+    with pytest.raises(ValidationError, match="attempted_at: expected an ISO 8601 date"):
+        DeliveryFailureSubmission.model_validate({**report, "attempted_at": 0})
+
+
 @pytest.mark.parametrize(("field", "value"), [("capacity", 1e300), ("capacity", 1_000_001)])
 def test_a_vehicle_capacity_is_bounded(field: str, value: float) -> None:
     with pytest.raises(ValidationError, match="less than or equal to 1000000"):
@@ -64,7 +71,11 @@ def test_the_ride_limit_is_at_most_a_day() -> None:
 
 def test_a_csv_with_a_bare_carriage_return_is_read_or_refused_with_a_reason() -> None:
     communes = CommuneDirectory({"59350": "Lille"})
-    data = "nom;prénom;téléphone;commune;consentement\rMartin;Jeanne;06 12 34 56 78;Lille;01/01/2025\r".encode()
+    lines = [
+        "nom;prénom;téléphone;commune;consentement",
+        "Martin;Jeanne;06 12 34 56 78;Lille;01/01/2025",
+    ]
+    data = "\r".join([*lines, ""]).encode()
     contacts, report = read_contacts(data, communes)
     assert report.imported == 1 and contacts[0].full_name.startswith("Jeanne")
     with pytest.raises(CsvError, match="no phone column"):
