@@ -9,7 +9,7 @@ description lists every status the gateway can return and `detail` has the type 
 - 400: a malformed `X-Request-ID` or `Content-Length` (the app's middleware), any operation;
 - 401 and 403: any operation that declares roles (not logged in, or a role it does not admit);
 - 404: any operation with a path parameter; 409: as routers declare;
-- 413: any operation that takes a body (the app caps every body);
+- 413: any POST, PUT or PATCH (the app caps every body, even where none is expected);
 - 422: any operation with parameters or a body;
 - 503: any operation (the gateway's Redis, the broker or a service unreachable);
 - 502: operations that call a service (a service failed in an unexpected way).
@@ -54,8 +54,10 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
         wanted |= {"401", "403"}
     if any(p.get("in") == "path" for p in params):
         wanted.add("404")
+    if has_body or method in ("post", "put", "patch"):
+        wanted.add("413")
     if has_body:
-        wanted |= {"413", "422"}
+        wanted.add("422")
     if params:
         wanted.add("422")
     if not GATEWAY_ONLY_TAGS & set(operation.get("tags", ())) and path != "/health":
