@@ -100,4 +100,5 @@ def test_the_api_fuzzed_as_each_role_has_no_finding(
     )
     report = run.stdout[-12_000:] + run.stderr[-3_000:]
     assert run.returncode == 0, f"schemathesis as {role.value} found problems:\n{report}"
-    assert "0 failures" in run.stdout or " passed" in run.stdout, report
+    # The role's session held all along: a 403 is a role refused, a 401 a harness broken.
+    assert "401 Unauthorized (" not in run.stdout, f"the fuzzer's session failed:\n{report}"
