@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from infra.cli import main
-from services.gateway.auth import verify_password
+from services.gateway.passwords import Passwords
 from services.gateway.users import UserStore
 
 from .conftest import PASSWORD
@@ -38,7 +38,7 @@ def test_tenant_set_then_add_a_mayor_then_list(
     assert code == 0
     stored = UserStore(redis_conn, tenant).get_user("maire")
     assert stored is not None and stored.communes == ("59350",)
-    assert verify_password(stored.password_hash, PASSWORD)
+    assert Passwords().verify(stored.password_hash, PASSWORD)
 
     capsys.readouterr()
     assert run(monkeypatch, "users", "list") == 0
