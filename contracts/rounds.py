@@ -42,7 +42,10 @@ class DeliveryIn(Contract):
 
 class VehicleIn(Contract):
     id: str = Field(min_length=1, max_length=64)
-    capacity: float = Field(gt=0, description="meal boxes, or kg / litres for a truck")
+    # Bounded: the solver works in integers, and 1e300 boxes overflowed it (a 502).
+    capacity: float = Field(
+        gt=0, le=1_000_000, description="meal boxes, or kg / litres for a truck"
+    )
     shift_start: Clock = Field(pattern=CLOCK_PATTERN)
     shift_end: Clock = Field(pattern=CLOCK_PATTERN)
     driver: str | None = Field(default=None, description="username of the driver")
@@ -61,7 +64,9 @@ class MealRoundRequest(Contract):
     kitchen: LatLon
     deliveries: list[DeliveryIn] = Field(min_length=1, max_length=500)
     vehicles: list[VehicleIn] = Field(min_length=1, max_length=50)
-    max_ride_minutes: float | None = Field(default=120, gt=0, description="cold/hot chain")
+    max_ride_minutes: float | None = Field(
+        default=120, gt=0, le=24 * 60, description="cold/hot chain"
+    )
     time_limit_s: float = Field(default=5, ge=1, le=120)
     accept_nearest_road: bool = Field(
         default=False,

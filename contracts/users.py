@@ -52,11 +52,44 @@ class UserPublic(Contract):
     role: Role
     full_name: str = ""
     communes: tuple[str, ...] = ()
+    disabled: bool = Field(default=False, description="a disabled user cannot log in")
 
 
 class LoginRequest(Contract):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
+
+
+class PasswordChange(Contract):
+    """`POST /auth/password`: the user changes their own password; every session ends."""
+
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=10, max_length=200)
+
+
+class PasswordReset(Contract):
+    """`POST /users/{username}/password`: an admin sets a new password; the user's sessions end."""
+
+    new_password: str = Field(min_length=10, max_length=200)
+
+
+class StreamTicketRequest(Contract):
+    """`POST /auth/stream-ticket`: the event stream (its path) the ticket will open."""
+
+    path: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^/campaigns/[A-Za-z0-9_-]{1,64}/events$",
+        description="e.g. /campaigns/cmp-1/events",
+    )
+
+
+class StreamTicket(Contract):
+    """Opens the named stream once, as `?ticket=`, within `expires_in` seconds."""
+
+    ticket: str
+    path: str
+    expires_in: int
 
 
 class TokenResponse(Contract):

@@ -1,4 +1,4 @@
-"""`bocage users add|list` and `bocage tenant set`: the gateway's users, from the command line.
+"""`bocage users add|list|passwd` and `bocage tenant set`: the gateway's users, from a shell.
 
 They write the same Redis keys as the gateway (`services.gateway.users`), for the tenant named by
 `--tenant` or BOCAGE_TENANT (default `demo`), on REDIS_URL.
@@ -43,6 +43,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     _tenant_option(add)
     add.set_defaults(handler=_add_user)
+
+    passwd = actions.add_parser(
+        "passwd", help="set a user's new password (ends their sessions); for a locked-out admin"
+    )
+    passwd.add_argument("username")
+    passwd.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input instead of prompting",
+    )
+    _tenant_option(passwd)
+    passwd.set_defaults(handler=_set_password)
 
     listing = actions.add_parser("list", help="list the users of the tenant")
     _tenant_option(listing)
@@ -144,6 +156,26 @@ def _add_user(args: argparse.Namespace) -> int:
         raise CommandError(str(error)) from None
     communes = f" for {', '.join(user.communes)}" if user.communes else ""
     print(f"created {user.role.value} {user.username!r}{communes} in tenant {store.tenant!r}")
+    return 0
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from contracts.users import PasswordReset
+    from services.common.events import describe_validation_error
+    from services.gateway.passwords import Passwords
+    from services.gateway.users import UserError
+
+    store = _store(args)
+    try:
+        reset = PasswordReset(new_password=_read_password(args.password_stdin))
+        store.set_password(args.username, Passwords().hash(reset.new_password))
+    except ValidationError as error:
+        raise CommandError(f"invalid password: {describe_validation_error(error)}") from None
+    except UserError as error:
+        raise CommandError(str(error)) from None
+    print(f"new password set for {args.username!r} in tenant {store.tenant!r}; sessions ended")
     return 0
 
 

@@ -126,7 +126,12 @@ def read_contacts(
         delimiter = csv.Sniffer().sniff(text[:4096], delimiters=";,\t").delimiter
     except csv.Error:  # one column, or too irregular to sniff: count separators instead
         delimiter = ";" if text.count(";") >= text.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    # A bare CR (old Mac line end) inside a line makes the csv module raise: read it as a line end.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    try:
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as error:
+        raise CsvError(f"the file cannot be read as CSV: {error}") from None
     columns = _columns(rows[0])
     if "phones" not in columns:
         raise CsvError(f"no phone column in the header {rows[0]!r} (expected e.g. 'téléphone')")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
@@ -16,10 +17,17 @@ class InvalidMessage(ValueError):
     """A message or RPC payload does not match its contract; the text says what is wrong."""
 
 
-def describe_validation_error(error: ValidationError) -> str:
+def describe_validation_error(error: ValidationError | Sequence[Mapping[str, Any]]) -> str:
+    """The one way a validation error is told to a person: `where: what` for each problem.
+
+    Takes pydantic's error or its `errors()` list (FastAPI's request errors are such a list);
+    the input is never echoed (it may be huge, or NaN, which JSON cannot carry).
+    """
+    issues = error.errors() if isinstance(error, ValidationError) else error
     return "; ".join(
-        f"{'.'.join(str(p) for p in issue['loc']) or '(root)'}: {issue['msg']}"
-        for issue in error.errors()
+        f"{'.'.join(str(p) for p in issue.get('loc', ())) or '(root)'}: "
+        f"{issue.get('msg', 'invalid')}"
+        for issue in issues
     )
 
 

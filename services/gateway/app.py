@@ -10,6 +10,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
 
 import redis
 from fastapi import FastAPI, Request, Response, status
@@ -18,9 +19,13 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from services.common.events import describe_validation_error
-from services.gateway.auth import LoginFailed, Sessions
+from services.gateway import api_docs
+from services.gateway.allow_header import AllowHeader
+from services.gateway.auth import AccountDisabled, LoginFailed, Sessions, WrongPassword
+from services.gateway.body_limit import UPLOAD_SLACK_BYTES, BodyLimit
 from services.gateway.carpool_web import router as carpool_page
 from services.gateway.health import HealthChecker
+from services.gateway.passwords import HashingBusy, Passwords
 from services.gateway.roles import record_roles
 from services.gateway.routers import (
     auth,
@@ -42,10 +47,14 @@ from services.gateway.routers import (
 from services.gateway.rpc import RpcPool, ServiceFailed, ServiceUnavailable
 from services.gateway.settings import GatewaySettings
 from services.gateway.state import Gateway
+from services.gateway.throttle import InboundLimit, LoginThrottle, Throttled
+from services.gateway.throttle_policy import PER_ADDRESS, PER_USERNAME
 from services.gateway.users import CommuneRuleBroken, DuplicateUser, UnknownUser, UserStore
 from services.gateway.web import pages
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# Routes that read a file upload (capped by the router itself at MAX_UPLOAD_BYTES).
+UPLOAD_PATHS = ("/contacts/import", "/feeds")
 _REQUEST_ID = re.compile(r"^[\x21-\x7e]{1,128}$")  # printable, no spaces; fits the envelope
 
 
@@ -59,11 +68,30 @@ def build_gateway(settings: GatewaySettings) -> Gateway:
     )
     store = UserStore(client, settings.tenant)
     pings = RpcPool(settings.amqp_uri, settings.ping_timeout_s, workers=4, name="ping")
+    throttle = LoginThrottle(
+        client,
+        settings.tenant,
+        per_username=replace(
+            PER_USERNAME, lock_after=settings.login_lock_after, lock_s=settings.login_lock_s
+        ),
+        per_address=replace(
+            PER_ADDRESS, lock_after=settings.address_lock_after, lock_s=settings.login_lock_s
+        ),
+    )
+    sessions = Sessions(
+        client,
+        store,
+        ttl_s=settings.token_ttl_s,
+        idle_s=settings.token_idle_s,
+        passwords=Passwords(settings.hashing_concurrency, settings.hashing_wait_s),
+        throttle=throttle,
+    )
     return Gateway(
         settings=settings,
         redis=client,
         users=store,
-        sessions=Sessions(client, store, settings.token_ttl_s),
+        sessions=sessions,
+        inbound_limit=InboundLimit(client, settings.tenant, settings.inbound_sms_per_minute),
         rpc=RpcPool(settings.amqp_uri, settings.rpc_timeout_s),
         pings=pings,
         health=HealthChecker(settings.amqp_uri, health_client, pings, settings.services),
@@ -107,8 +135,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     ):
         app.include_router(record_roles(module.router))
     record_roles(app.router)  # any route added on the app itself
+    # Inside the request-id middleware (added after it): a body refused mid-stream raises an
+    # HTTPException straight into the route's body reading, with no task group in between, so
+    # the app's handler answers 413 and the answer still carries its X-Request-ID.
+    upload_cap = campaigns.MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger_by_path={path: upload_cap for path in UPLOAD_PATHS},
+    )
+    app.add_middleware(AllowHeader, openapi=lambda: app.openapi())
     _add_request_id(app)
     _add_error_handlers(app)
+    api_docs.install(app)
     return app
 
 
@@ -129,8 +168,9 @@ def _add_request_id(app: FastAPI) -> None:
         return response
 
 
-def _error(code: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=code)
+def _error(code: int, detail: str, retry_after_s: int | None = None) -> JSONResponse:
+    headers = None if retry_after_s is None else {"Retry-After": str(retry_after_s)}
+    return JSONResponse({"detail": detail}, status_code=code, headers=headers)
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -139,16 +179,34 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     def bad_request(request: Request, error: RequestValidationError) -> JSONResponse:
         # FastAPI's own handler echoes the input, which cannot be JSON when it is NaN or Inf;
-        # say where and what instead.
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in issue.get('loc', ()))}: {issue.get('msg', 'invalid')}"
-            for issue in error.errors()
+        # say where and what instead, as a sentence (the documented 422 schema says so).
+        return _error(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, describe_validation_error(error.errors())
         )
-        return _error(status.HTTP_422_UNPROCESSABLE_CONTENT, problems)
 
     @app.exception_handler(LoginFailed)
     def login_failed(request: Request, error: LoginFailed) -> JSONResponse:
         return _error(status.HTTP_401_UNAUTHORIZED, "wrong username or password")
+
+    @app.exception_handler(AccountDisabled)
+    def disabled(request: Request, error: AccountDisabled) -> JSONResponse:
+        return _error(status.HTTP_403_FORBIDDEN, "this account is disabled; ask an administrator")
+
+    @app.exception_handler(WrongPassword)
+    def wrong_password(request: Request, error: WrongPassword) -> JSONResponse:
+        return _error(status.HTTP_403_FORBIDDEN, "the current password is wrong")
+
+    @app.exception_handler(Throttled)
+    def throttled(request: Request, error: Throttled) -> JSONResponse:
+        return _error(status.HTTP_429_TOO_MANY_REQUESTS, str(error), error.retry_after_s)
+
+    @app.exception_handler(HashingBusy)
+    def busy(request: Request, error: HashingBusy) -> JSONResponse:
+        return _error(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many logins at this moment; try again in a few seconds",
+            error.retry_after_s,
+        )
 
     @app.exception_handler(DuplicateUser)
     def duplicate(request: Request, error: DuplicateUser) -> JSONResponse:

@@ -1,4 +1,4 @@
-"""Live campaign progress as Server-Sent Events, and the one route that takes a token in its URL.
+"""Live campaign progress as Server-Sent Events, opened with a header or a one-time stream ticket.
 
 The stream polls the alerts service about once a second (one short RPC per poll, run off the
 event loop), sends a `progress` event only when something changed and a comment now and then so
@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts.gateway_alerts import CampaignDetail, LiveProgress
 from contracts.users import Role
-from services.gateway.roles import CurrentUser, RoleGuard, bearer
+from services.gateway.roles import CurrentUser, RoleGuard, bearer, unauthorized
 from services.gateway.rpc import ServiceFailed, ServiceUnavailable
 from services.gateway.state import Gateway, get_gateway
 
@@ -36,33 +36,45 @@ AWAITING = frozenset({"pending", "sending", "accepted", "queued", "sent", "ringi
 EVENTS_DESCRIPTION = (
     "Server-Sent Events. `progress` (data: LiveProgress JSON) whenever a count changes, "
     "then one `done` when every message has reached a final state. Browsers' EventSource cannot "
-    "send headers: this route alone also accepts the token as `?access_token=`."
+    "send headers: such clients first `POST /auth/stream-ticket` with this path and open the "
+    "stream with `?ticket=`, good once, within 60 s. The bearer token never goes in the URL."
 )
 
 
-class QueryTokenGuard(RoleGuard):
-    """RoleGuard that also reads `?access_token=`, for EventSource clients (no headers)."""
+class StreamTicketGuard(RoleGuard):
+    """RoleGuard that also admits a single-use `?ticket=` issued for this very path."""
 
-    def __call__(
+    def __call__(  # type: ignore[override]
         self,
+        request: Request,
         gateway: Annotated[Gateway, Depends(get_gateway)],
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-        access_token: Annotated[
+        ticket: Annotated[
             str | None,
             Query(
+                min_length=1,
                 max_length=128,
-                description="the bearer token, for clients that cannot send headers; "
-                "it lands in access logs, so prefer the Authorization header",
+                description="a ticket from POST /auth/stream-ticket for this path; used once",
             ),
         ] = None,
     ) -> CurrentUser:
-        if credentials is None and access_token:
-            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=access_token)
-        return super().__call__(gateway, credentials)
+        if credentials is not None or ticket is None:
+            return super().__call__(gateway, credentials)
+        user = gateway.sessions.redeem_ticket(ticket, request.url.path)
+        if user is None:
+            raise unauthorized(
+                "the ticket is unknown, used, expired or for another stream; "
+                "ask POST /auth/stream-ticket for a new one"
+            )
+        return self.admit(user, token="")
 
 
-def require_roles_or_query_token(*roles: Role) -> Any:
-    return Depends(QueryTokenGuard(frozenset(roles)))
+def require_roles_or_ticket(*roles: Role) -> Any:
+    return Depends(StreamTicketGuard(frozenset(roles)))
+
+
+# The name the campaigns router uses.
+require_roles_or_query_token = require_roles_or_ticket
 
 
 def _event(name: str, live: LiveProgress) -> str:

@@ -44,7 +44,7 @@ class CurrentUser:
         return Caller(username=self.user.username, role=self.user.role, communes=self.user.communes)
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def unauthorized(detail: str) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"}
     )
@@ -62,17 +62,23 @@ class RoleGuard:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> CurrentUser:
         if credentials is None:
-            raise _unauthorized("not logged in: send 'Authorization: Bearer <token>'")
+            raise unauthorized("not logged in: send 'Authorization: Bearer <token>'")
         user = gateway.sessions.user_for(credentials.credentials)
         if user is None:
-            raise _unauthorized("the token is invalid or has expired; log in again")
+            raise unauthorized(
+                "the token is invalid, has expired or was revoked (logout, password change, "
+                "account disabled); log in again"
+            )
+        return self.admit(user, credentials.credentials)
+
+    def admit(self, user: StoredUser, token: str) -> CurrentUser:
         if user.role not in self.roles:
             allowed = ", ".join(sorted(self.roles))
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 detail=f"a {user.role.value} may not do this; allowed roles: {allowed}",
             )
-        return CurrentUser(user=user, token=credentials.credentials)
+        return CurrentUser(user=user, token=token)
 
 
 def require_roles(*roles: Role) -> Any:

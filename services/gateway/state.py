@@ -11,6 +11,7 @@ from services.gateway.auth import Sessions
 from services.gateway.health import HealthChecker
 from services.gateway.rpc import RpcPool
 from services.gateway.settings import GatewaySettings
+from services.gateway.throttle import InboundLimit
 from services.gateway.users import UserStore
 
 
@@ -20,6 +21,7 @@ class Gateway:
     redis: redis.Redis
     users: UserStore
     sessions: Sessions
+    inbound_limit: InboundLimit
     rpc: RpcPool
     pings: RpcPool
     health: HealthChecker

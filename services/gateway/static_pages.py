@@ -7,6 +7,7 @@ tile server or CDN is reached.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -31,48 +32,45 @@ MEDIA_TYPES = {
 COMMON_FOLDER = Path(__file__).resolve().parent / "web"
 
 
+def _file_endpoint(path: Path, suffix: str) -> Callable[[], FileResponse]:
+    # A closure with no parameters: FastAPI turns every parameter of an endpoint into a query
+    # parameter, so a `suffix=` default here once let `?suffix=html` choose the file (and an
+    # unknown suffix answer 500).
+    def serve() -> FileResponse:
+        return FileResponse(path, media_type=MEDIA_TYPES[suffix], headers=HEADERS)
+
+    return serve
+
+
+def _add(
+    router: APIRouter, url: str, file: Path, suffix: str, name: str, description: str = ""
+) -> None:
+    router.add_api_route(
+        url,
+        _file_endpoint(file, suffix),
+        methods=["GET"],
+        response_class=FileResponse,
+        responses={200: {"content": {MEDIA_TYPES[suffix].split(";")[0]: {}}}},
+        openapi_extra=PUBLIC,
+        description=description or None,
+        name=name,
+    )
+
+
 def common_router() -> APIRouter:
     """`/pages/common.js` (the API client) and `/pages/common.css`: what every page shares."""
     router = APIRouter(tags=["pages"])
     for suffix in ("js", "css"):
-        router.add_api_route(
-            f"/pages/common.{suffix}",
-            lambda suffix=suffix: FileResponse(
-                COMMON_FOLDER / f"common.{suffix}", media_type=MEDIA_TYPES[suffix], headers=HEADERS
-            ),
-            methods=["GET"],
-            response_class=FileResponse,
-            openapi_extra=PUBLIC,
-            name=f"pages_common_{suffix}",
-        )
+        _add(router, f"/pages/common.{suffix}", COMMON_FOLDER / f"common.{suffix}", suffix,
+             f"pages_common_{suffix}")  # fmt: skip
     return router
 
 
 def page_router(name: str, folder: Path, description: str) -> APIRouter:
     """`/<name>` (the HTML), `/<name>/<name>.js` and `/<name>/<name>.css` from `folder`."""
     router = APIRouter(tags=["pages"])
-
-    def serve(suffix: str) -> FileResponse:
-        return FileResponse(
-            folder / f"{name}.{suffix}", media_type=MEDIA_TYPES[suffix], headers=HEADERS
-        )
-
-    router.add_api_route(
-        f"/{name}",
-        lambda: serve("html"),
-        methods=["GET"],
-        response_class=FileResponse,
-        openapi_extra=PUBLIC,
-        description=description,
-        name=f"{name}_page",
-    )
+    _add(router, f"/{name}", folder / f"{name}.html", "html", f"{name}_page", description)
     for suffix in ("js", "css"):
-        router.add_api_route(
-            f"/{name}/{name}.{suffix}",
-            lambda suffix=suffix: serve(suffix),
-            methods=["GET"],
-            response_class=FileResponse,
-            openapi_extra=PUBLIC,
-            name=f"{name}_{suffix}",
-        )
+        _add(router, f"/{name}/{name}.{suffix}", folder / f"{name}.{suffix}", suffix,
+             f"{name}_{suffix}")  # fmt: skip
     return router

@@ -1,13 +1,16 @@
 """Users and the tenant, in Redis under `gateway:<tenant>:`; never KEYS (an index set instead).
 
 Keys:
-  gateway:<tenant>:user:<username>  JSON of StoredUser (with the password hash)
+  gateway:<tenant>:user:<username>  JSON of StoredUser (with the password hash, its random
+                                    user_id and its session generation)
   gateway:<tenant>:users            set of usernames, the index used for listing
   gateway:<tenant>:tenant           JSON of the Tenant (name and communes)
 """
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import redis
@@ -46,11 +49,27 @@ class StoredUser(BaseModel):
     communes: tuple[str, ...] = ()
     password_hash: str
     created_at: datetime
+    # Made at creation: a token names this id, so a name deleted and created again (a new id)
+    # never inherits the old sessions. Empty only for users stored before ids existed; login
+    # gives them one.
+    user_id: str = ""
+    # Raised on every password change or reset and on disable: tokens carry the generation
+    # they were issued under, and an older one no longer works.
+    session_generation: int = 0
+    disabled: bool = False
 
     def public(self) -> UserPublic:
         return UserPublic(
-            username=self.username, role=self.role, full_name=self.full_name, communes=self.communes
+            username=self.username,
+            role=self.role,
+            full_name=self.full_name,
+            communes=self.communes,
+            disabled=self.disabled,
         )
+
+
+def new_user_id() -> str:
+    return "usr-" + secrets.token_urlsafe(16)
 
 
 def check_communes(role: Role, communes: tuple[str, ...], tenant: Tenant) -> None:
@@ -121,6 +140,7 @@ class UserStore:
             communes=new.communes,
             password_hash=password_hash,
             created_at=datetime.now(UTC),
+            user_id=new_user_id(),
         )
         with self.client.pipeline(transaction=True) as pipe:
             # SET NX decides atomically whether the name is free; SADD is harmless either way.
@@ -135,11 +155,61 @@ class UserStore:
         raw = self.client.get(self._key("user", username))
         return None if raw is None else StoredUser.model_validate_json(raw)
 
+    def update_user(self, username: str, change: Callable[[StoredUser], StoredUser]) -> StoredUser:
+        """Apply `change` to the stored user atomically (WATCH/MULTI, retried on a race).
+
+        A re-hash at login must never write back a session generation that a concurrent
+        password change has just raised, or revoked tokens would come back to life.
+        """
+        key = self._key("user", username)
+        updated: StoredUser | None = None
+
+        def apply(pipe: redis.client.Pipeline) -> None:
+            nonlocal updated
+            raw = pipe.get(key)
+            if raw is None:
+                raise UnknownUser(f"no user named {username!r}")
+            updated = change(StoredUser.model_validate_json(raw))
+            pipe.multi()
+            pipe.set(key, updated.model_dump_json(), xx=True)
+
+        self.client.transaction(apply, key)
+        assert updated is not None
+        return updated
+
     def replace_password_hash(self, username: str, password_hash: str) -> None:
-        user = self.get_user(username)
-        if user is not None:
-            updated = user.model_copy(update={"password_hash": password_hash})
-            self.client.set(self._key("user", username), updated.model_dump_json(), xx=True)
+        """Same password, stronger or resized hash: sessions stay valid."""
+        self.update_user(username, lambda u: u.model_copy(update={"password_hash": password_hash}))
+
+    def ensure_user_id(self, username: str) -> StoredUser:
+        """Give a user stored before ids existed one (kept if another login gave it first)."""
+        return self.update_user(
+            username, lambda u: u if u.user_id else u.model_copy(update={"user_id": new_user_id()})
+        )
+
+    def set_password(self, username: str, password_hash: str) -> StoredUser:
+        """A new password: every session of the user ends."""
+        return self.update_user(
+            username,
+            lambda u: u.model_copy(
+                update={
+                    "password_hash": password_hash,
+                    "session_generation": u.session_generation + 1,
+                }
+            ),
+        )
+
+    def set_disabled(self, username: str, disabled: bool) -> StoredUser:
+        """Disabling ends every session; enabling does not bring the old ones back."""
+        return self.update_user(
+            username,
+            lambda u: u.model_copy(
+                update={
+                    "disabled": disabled,
+                    "session_generation": u.session_generation + (1 if disabled else 0),
+                }
+            ),
+        )
 
     def list_users(self) -> list[StoredUser]:
         names = sorted(self.client.sscan_iter(self._key("users")))

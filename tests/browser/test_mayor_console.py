@@ -30,6 +30,8 @@ def test_a_mayor_composes_switches_to_gsm_sends_and_watches_it_delivered(
         mayor = login(http, role_users[Role.MAYOR])  # type: ignore[arg-type]
         import_csv(http, mayor, [person("Martin", phones[0]), person("Bernard", phones[1])])
 
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     page.goto(f"{live_gateway}/console")
     page.get_by_label("Identifiant").fill(role_users[Role.MAYOR])
     page.get_by_label("Mot de passe").fill(PASSWORD)
@@ -65,6 +67,11 @@ def test_a_mayor_composes_switches_to_gsm_sends_and_watches_it_delivered(
     expect(page.get_by_text("Tous les messages ont abouti.")).to_be_visible(timeout=DEADLINE_MS)
     expect(page.locator("#live-status")).to_have_text(re.compile("envoi|envoyée"))
     page.screenshot(path=str(SCREENSHOTS / "bocage-console-delivered.png"), full_page=True)
+    # The live stream opened with a one-time ticket; the session token never went in a URL.
+    token = page.evaluate("Object.values(sessionStorage).join(' ')")
+    streams = [url for url in urls if "/events" in url]
+    assert streams and all(re.search(r"/events\?ticket=[\w-]+$", url) for url in streams)
+    assert token and not any(token in url for url in urls)
     for phone in phones:
         bodies = [m["body"] for m in twilio_sandbox.phone(phone)["messages"]]
         assert bodies == ["Crue : fermez vos fenetres et restez à l'abri."]

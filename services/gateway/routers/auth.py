@@ -1,12 +1,19 @@
-"""Login, logout, and who am I."""
+"""Login, logout, who am I, changing one's password, and tickets for event streams."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
-from contracts.users import LoginRequest, TokenResponse, UserPublic
+from contracts.users import (
+    LoginRequest,
+    PasswordChange,
+    StreamTicket,
+    StreamTicketRequest,
+    TokenResponse,
+    UserPublic,
+)
 from services.gateway.roles import ANY_ROLE, PUBLIC, CurrentUser, require_roles
 from services.gateway.state import Gateway, get_gateway
 
@@ -15,14 +22,25 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 LoggedIn = Annotated[CurrentUser, require_roles(*ANY_ROLE)]
 
 
+def client_address(request: Request) -> str:
+    """The peer's address (uvicorn puts a trusted proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.post(
     "/login",
     response_model=TokenResponse,
-    responses={401: {"description": "wrong username or password"}},
+    responses={
+        401: {"description": "wrong username or password"},
+        403: {"description": "the account is disabled"},
+        429: {
+            "description": "too many failed logins for this username or address; see Retry-After"
+        },
+    },
     openapi_extra=PUBLIC,
 )
-def login(body: LoginRequest, gateway: GatewayDep) -> TokenResponse:
-    return gateway.sessions.login(body.username, body.password)
+def login(body: LoginRequest, request: Request, gateway: GatewayDep) -> TokenResponse:
+    return gateway.sessions.login(body.username, body.password, client_address(request))
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -33,3 +51,30 @@ def logout(user: LoggedIn, gateway: GatewayDep) -> None:
 @router.get("/me", response_model=UserPublic)
 def me(user: LoggedIn) -> UserPublic:
     return user.user.public()
+
+
+@router.post(
+    "/password",
+    response_model=TokenResponse,
+    responses={
+        403: {"description": "the current password is wrong"},
+        429: {"description": "too many wrong passwords; see Retry-After"},
+    },
+)
+def change_password(
+    body: PasswordChange, request: Request, user: LoggedIn, gateway: GatewayDep
+) -> TokenResponse:
+    """Change your own password. Every session of yours ends; the answer is a fresh token."""
+    return gateway.sessions.change_password(
+        user.user, body.current_password, body.new_password, client_address(request)
+    )
+
+
+@router.post("/stream-ticket", response_model=StreamTicket, status_code=status.HTTP_201_CREATED)
+def stream_ticket(body: StreamTicketRequest, user: LoggedIn, gateway: GatewayDep) -> StreamTicket:
+    """A ticket that opens the given event stream once, within 60 s, as `?ticket=`.
+
+    For browsers' EventSource, which cannot send the Authorization header: the bearer token
+    never goes in a URL (URLs land in logs and histories).
+    """
+    return gateway.sessions.stream_ticket(user.user, body.path)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 from pydantic import TypeAdapter
 
+from contracts.lax_input import IsoDate
 from contracts.rounds import (
     ContainerDetail,
     ContainerIn,
@@ -105,7 +106,7 @@ def plan_waste_round(body: WasteRoundRequest, user: Planner, gateway: GatewayDep
 
 @router.get("/rounds", response_model=list[RoundPlan], responses=ERRORS)
 def rounds_of_day(
-    date: Annotated[dt.date, Query(description="the day, YYYY-MM-DD")],
+    date: Annotated[IsoDate, Query(description="the day, YYYY-MM-DD")],
     user: Planner,
     gateway: GatewayDep,
     driver: Annotated[str | None, Query(max_length=64, description="only this driver's")] = None,
@@ -205,7 +206,7 @@ def record_reading(body: FillReading, user: Planner, gateway: GatewayDep) -> Rea
 def my_round(
     user: Annotated[CurrentUser, require_roles(Role.DRIVER)],
     gateway: GatewayDep,
-    date: Annotated[dt.date | None, Query(description="default: today in Europe/Paris")] = None,
+    date: Annotated[IsoDate | None, Query(description="default: today in Europe/Paris")] = None,
 ) -> list[RoundPlan]:
     """The logged-in driver's rounds of the day: only the vehicles they drive."""
     day = dt.datetime.now(PARIS).date() if date is None else date

@@ -1,12 +1,12 @@
-"""Users of the tenant (admin only)."""
+"""Users of the tenant (admin only): create, list, delete, reset a password, disable, enable."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
-from contracts.users import USERNAME_PATTERN, Role, UserCreate, UserPublic
+from contracts.users import USERNAME_PATTERN, PasswordReset, Role, UserCreate, UserPublic
 from services.gateway.auth import create_user
 from services.gateway.roles import CurrentUser, require_roles
 from services.gateway.state import Gateway, get_gateway
@@ -14,6 +14,14 @@ from services.gateway.state import Gateway, get_gateway
 router = APIRouter(prefix="/users", tags=["users"])
 GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Admin = Annotated[CurrentUser, require_roles(Role.ADMIN)]
+Username = Annotated[str, Path(pattern=USERNAME_PATTERN)]
+UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "no such user"}}
+
+
+def _not_yourself(user: CurrentUser, username: str, what: str) -> None:
+    # An admin locking themself out could leave the tenant with no admin at all.
+    if username == user.user.username:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"you cannot {what} your own account")
 
 
 @router.get("", response_model=list[UserPublic])
@@ -28,14 +36,39 @@ def list_users(user: Admin, gateway: GatewayDep) -> list[UserPublic]:
     responses={409: {"description": "the username is taken"}},
 )
 def add_user(body: UserCreate, user: Admin, gateway: GatewayDep) -> UserPublic:
-    return create_user(gateway.users, body).public()
+    return create_user(gateway.users, body, gateway.sessions.passwords).public()
 
 
-@router.delete("/{username}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_user(
-    username: Annotated[str, Path(pattern=USERNAME_PATTERN)], user: Admin, gateway: GatewayDep
-) -> None:
-    if username == user.user.username:
-        # An admin removing themself could leave the tenant with no admin at all.
-        raise HTTPException(status.HTTP_409_CONFLICT, detail="you cannot delete your own account")
+@router.delete(
+    "/{username}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**UNKNOWN, 409: {"description": "you cannot delete yourself"}},
+)
+def delete_user(username: Username, user: Admin, gateway: GatewayDep) -> None:
+    _not_yourself(user, username, "delete")
     gateway.users.delete_user(username)
+
+
+@router.post("/{username}/password", response_model=UserPublic, responses=UNKNOWN)
+def reset_password(
+    username: Username, body: PasswordReset, user: Admin, gateway: GatewayDep
+) -> UserPublic:
+    """Set a new password for a user (who forgot theirs); every session of theirs ends."""
+    return gateway.sessions.reset_password(username, body.new_password).public()
+
+
+@router.post(
+    "/{username}/disable",
+    response_model=UserPublic,
+    responses={**UNKNOWN, 409: {"description": "you cannot disable yourself"}},
+)
+def disable_user(username: Username, user: Admin, gateway: GatewayDep) -> UserPublic:
+    """The user can no longer log in, and every session of theirs ends at once."""
+    _not_yourself(user, username, "disable")
+    return gateway.users.set_disabled(username, True).public()
+
+
+@router.post("/{username}/enable", response_model=UserPublic, responses=UNKNOWN)
+def enable_user(username: Username, user: Admin, gateway: GatewayDep) -> UserPublic:
+    """The user may log in again (their old sessions stay ended)."""
+    return gateway.users.set_disabled(username, False).public()

@@ -25,6 +25,16 @@ SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_FORM_BYTES = 64_000
 FORM_BODY: dict[str, Any] = {
     **PUBLIC,
+    # Read by the route itself (the raw form is what is signed), so declared here.
+    "parameters": [
+        {
+            "name": SIGNATURE_HEADER,
+            "in": "header",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1},
+            "description": "Twilio's signature of the URL and the form",
+        }
+    ],
     "requestBody": {
         "required": True,
         "content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}},
@@ -115,11 +125,19 @@ async def gather(call: Signed, gateway: GatewayDep) -> Response:
 @router.post(
     "/inbound",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses=RESPONSES,
+    responses={
+        **RESPONSES,
+        429: {"description": "too many messages from this number this minute; see Retry-After"},
+    },
     openapi_extra=FORM_BODY,
 )
 async def inbound(call: Signed, gateway: GatewayDep) -> Response:
     """An SMS a resident sent to our number: STOP / ARRET opt out, START opts back in; any
-    other text is passed on to the services (`alerts.sms_received`: carpool by SMS)."""
+    other text is passed on to the services (`alerts.sms_received`: carpool by SMS).
+
+    Limited per sending number (`BOCAGE_INBOUND_SMS_PER_MINUTE`), before the alerts service is
+    asked anything: one number cannot flood it.
+    """
+    await run_in_threadpool(gateway.inbound_limit.admit, call.params.get("From", ""))
     await _forward(gateway, "inbound", call)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -44,6 +44,7 @@
     state.token = null;
     sessionStorage.removeItem(TOKEN_KEY);
     if (state.events) state.events.close();
+    state.events = null;
     $("app-view").hidden = true;
     $("who").hidden = $("logout").hidden = true;
     $("login-view").hidden = false;
@@ -269,12 +270,21 @@
     listen(campaign.campaign_id);
   }
 
-  function listen(campaignId) {
+  // EventSource cannot send headers, and the token must never sit in a URL (logs, history):
+  // each stream opens with its own ticket, good once within a minute. A dropped stream cannot
+  // reuse it, so the page reconnects itself with a fresh ticket.
+  async function listen(campaignId) {
     if (state.events) state.events.close();
-    // EventSource cannot send headers: this one route accepts the token in the query.
-    const url = `/campaigns/${encodeURIComponent(campaignId)}/events` +
-      `?access_token=${encodeURIComponent(state.token)}`;
-    const events = new EventSource(url);
+    state.events = null;
+    const path = `/campaigns/${encodeURIComponent(campaignId)}/events`;
+    let ticket;
+    try {
+      ticket = await api("POST", "/auth/stream-ticket", { path });
+    } catch (error) {
+      notify(`Suivi impossible : ${error.message}`);
+      return;
+    }
+    const events = new EventSource(`${path}?ticket=${encodeURIComponent(ticket.ticket)}`);
     state.events = events;
     events.addEventListener("progress", (e) => renderProgress(JSON.parse(e.data)));
     events.addEventListener("done", (e) => {
@@ -284,10 +294,13 @@
       refreshCampaigns();
     });
     events.addEventListener("error", (e) => {
-      if (e.data) {  // our own error event; a dropped connection has no data and reconnects
+      events.close();
+      if (e.data) {  // our own error event
         notify(`Suivi interrompu : ${JSON.parse(e.data).detail}`);
-        events.close();
+        return;
       }
+      // A dropped connection: come back with a new ticket, unless another stream replaced it.
+      setTimeout(() => { if (state.events === events) listen(campaignId); }, 3000);
     });
   }
 

@@ -18,7 +18,7 @@ from twilio.request_validator import RequestValidator
 from contracts.users import Role
 from tests.sandbox_process import AUTH_TOKEN, SandboxProcess
 
-from .conftest import login
+from .conftest import PASSWORD, login
 from .test_alerts_http import (
     VILLENEUVE,
     campaign_request,
@@ -270,7 +270,15 @@ def test_behind_a_proxy_the_configured_public_url_is_the_signed_one(
     assert post("http://testserver" + path) == 403
 
 
-def test_the_event_stream_takes_its_token_in_the_query_and_nowhere_else(
+def ticket(http: httpx.Client, headers: dict[str, str], path: str) -> str:
+    answer = http.post("/auth/stream-ticket", json={"path": path}, headers=headers)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["expires_in"] == 60
+    value: str = answer.json()["ticket"]
+    return value
+
+
+def test_the_event_stream_opens_with_a_one_time_ticket_never_the_token_in_the_url(
     http: httpx.Client, mayor: dict[str, str], role_users: dict[Role, str]
 ) -> None:
     campaign_id = http.post("/campaigns", json=campaign_request(), headers=mayor).json()[
@@ -280,16 +288,30 @@ def test_the_event_stream_takes_its_token_in_the_query_and_nowhere_else(
     path = f"/campaigns/{campaign_id}/events"
 
     assert http.get(path).status_code == 401
-    assert http.get(f"{path}?access_token=not-a-token").status_code == 401
-    assert http.get(f"/campaigns?access_token={token}").status_code == 401
-    driver = login(http, role_users[Role.DRIVER])["Authorization"].removeprefix("Bearer ")  # type: ignore[arg-type]
-    assert http.get(f"{path}?access_token={driver}").status_code == 403
-    assert http.get(f"/campaigns/cmp-nope/events?access_token={token}").status_code == 404
+    assert http.get(f"{path}?access_token={token}").status_code == 401  # no longer accepted
+    assert http.get(f"{path}?ticket=not-a-ticket").status_code == 401
+    elsewhere = ticket(http, mayor, "/campaigns/cmp-other/events")
+    assert http.get(f"{path}?ticket={elsewhere}").status_code == 401
+    assert http.get(f"/campaigns?ticket={ticket(http, mayor, path)}").status_code == 401
+    driver = login(http, role_users[Role.DRIVER])  # type: ignore[arg-type]
+    assert http.get(f"{path}?ticket={ticket(http, driver, path)}").status_code == 403
+    missing = "/campaigns/cmp-nope/events"
+    assert http.get(f"{missing}?ticket={ticket(http, mayor, missing)}").status_code == 404
 
     # A draft is never done: read its first event, then hang up (the server notices).
-    with http.stream("GET", f"{path}?access_token={token}") as response:
+    once = ticket(http, mayor, path)
+    with http.stream("GET", f"{path}?ticket={once}") as response:
         assert response.status_code == 200
         lines = response.iter_lines()
         assert next(line for line in lines if line.startswith("event:")) == "event: progress"
         data = json.loads(next(line for line in lines if line.startswith("data:"))[5:])
     assert data["status"] == "draft" and data["done"] is False
+    used = http.get(f"{path}?ticket={once}")
+    assert used.status_code == 401
+    assert "ask POST /auth/stream-ticket for a new one" in used.json()["detail"]
+
+    # Logging out (or any revocation) voids the tickets not yet used.
+    pending = ticket(http, mayor, path)
+    http.post("/auth/password", json={"current_password": PASSWORD,
+              "new_password": "another long password"}, headers=mayor)  # fmt: skip
+    assert http.get(f"{path}?ticket={pending}").status_code == 401

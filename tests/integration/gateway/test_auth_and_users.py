@@ -35,6 +35,7 @@ def test_login_returns_an_expiring_token_and_logout_ends_it(
         "role": "driver",
         "full_name": "",
         "communes": [],
+        "disabled": False,
     }
     assert 0 < redis_conn.ttl(token_key(tenant, body["access_token"])) <= 600
     headers = {"Authorization": f"Bearer {body['access_token']}"}

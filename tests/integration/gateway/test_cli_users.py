@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from infra.cli import main
-from services.gateway.auth import verify_password
+from services.gateway.passwords import Passwords
 from services.gateway.users import UserStore
 
 from .conftest import PASSWORD
@@ -38,7 +38,7 @@ def test_tenant_set_then_add_a_mayor_then_list(
     assert code == 0
     stored = UserStore(redis_conn, tenant).get_user("maire")
     assert stored is not None and stored.communes == ("59350",)
-    assert verify_password(stored.password_hash, PASSWORD)
+    assert Passwords().verify(stored.password_hash, PASSWORD)
 
     capsys.readouterr()
     assert run(monkeypatch, "users", "list") == 0
@@ -91,3 +91,27 @@ def test_the_password_prompt_asks_twice(
     monkeypatch.setattr("getpass.getpass", lambda prompt: next(answers))
     assert run(monkeypatch, "users", "add", "carl", "--role", "resident") == 2
     assert "differ" in capsys.readouterr().err
+
+
+def test_passwd_lets_a_locked_out_admin_back_in_and_ends_their_sessions(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    redis_conn: redis.Redis,
+    tenant: str,
+) -> None:
+    monkeypatch.setenv("BOCAGE_TENANT", tenant)
+    users = UserStore(redis_conn, tenant)
+    argv = ("users", "add", "chef", "--role", "admin", "--password-stdin")
+    assert run(monkeypatch, *argv, stdin=PASSWORD + "\n") == 0
+    before = users.get_user("chef")
+    assert before is not None
+
+    new = "a brand new password"
+    assert run(monkeypatch, "users", "passwd", "chef", "--password-stdin", stdin=new + "\n") == 0
+    assert "sessions ended" in capsys.readouterr().out
+    after = users.get_user("chef")
+    assert after is not None and Passwords().verify(after.password_hash, new)
+    assert after.session_generation == before.session_generation + 1
+
+    assert run(monkeypatch, "users", "passwd", "nobody", "--password-stdin", stdin=new + "\n") == 2
+    assert "no user named 'nobody'" in capsys.readouterr().err
