@@ -25,8 +25,9 @@ KEEPALIVE_S = 15.0
 MAX_STREAM_S = 3600.0
 EVENTS_DESCRIPTION = (
     "Server-Sent Events: `cases` (data: the open WelfareCase list, as JSON) at once and whenever "
-    "a case changes. EventSource cannot send headers: such clients first `POST /auth/stream-ticket` "
-    "with this path and open the stream with `?ticket=`, good once, within 60 s."
+    "a case changes. EventSource cannot send headers: such clients first "
+    "`POST /auth/stream-ticket` with this path and open the stream with `?ticket=`, good once, "
+    "within 60 s."
 )
 
 Fetch = Callable[[], list[dict[str, Any]]]
