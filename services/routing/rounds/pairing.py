@@ -6,8 +6,8 @@ from PyVRP's own construction), with a seed of its own. Measured (README.md): re
 the best beats one long search, whose late-acceptance history keeps the poor early solutions
 and lets it wander, and the second core doubles the epochs' chances.
 
-The partner (`partner`, in a spawned process) is also the safety net: if neither search has a
-feasible solution after the first epoch, it runs OR-Tools for the rest of the budget instead.
+The partner (`partner`, in a forked or spawned process) is also the safety net: if neither
+search has a feasible solution after the first epoch, it runs OR-Tools for the rest instead.
 Everything crossing the processes is plain: costs, `pyvrp_engine.Plain` solutions, routes.
 """
 
@@ -144,7 +144,7 @@ def partner(
     inbox: Any,
     outbox: Any,
 ) -> None:
-    """Runs in the spawned process: the second search, or OR-Tools if no search finds a plan."""
+    """Runs in the partner process: the second search, or OR-Tools if no search finds a plan."""
     link = Link(outbox, inbox)
     link.send("running")
     try:
@@ -154,7 +154,7 @@ def partner(
             link.poll()
             best = better(best, link.partner_best)
             if time.time() >= end:
-                continue  # the spawn took this epoch
+                continue  # starting took this epoch
             if epoch > 0 and best is None and link.partner_epoch >= 0:
                 net = solve_ortools(
                     problem,

@@ -2,7 +2,7 @@
 
 When PyVRP's model fits the problem exactly (`pyvrp_engine.fits`: capacity, time windows, fleet,
 optional stops), two PyVRP searches run for the whole budget, one in the calling process and one
-in a spawned partner, trading their best solution at the end of each epoch (`pairing.py`); the
+in a partner process, trading their best solution at the end of each epoch (`pairing.py`); the
 partner turns to OR-Tools if neither has a feasible solution after the first epoch. Measured
 (README.md): on 200-customer instances this beats PyVRP alone, where the former race (PyVRP
 plus an OR-Tools safety net on the second core) ended where PyVRP alone ends. Otherwise (chain
@@ -18,6 +18,7 @@ and returns is plain and picklable.
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -87,10 +88,10 @@ def _pair(
     began: float,
     relay: Callable[[float, str], None],
 ) -> Solution:
-    """Two PyVRP searches exchanging their best, one here and one in a spawned partner."""
+    """Two PyVRP searches exchanging their best, one here and one in a partner process."""
     deadline = time.time() + budget
     ends = pairing.epoch_ends(time.time(), deadline)
-    ctx = multiprocessing.get_context("spawn")
+    ctx = _partner_context()
     to_partner: Any = ctx.Queue()
     from_partner: Any = ctx.Queue()
     partner: Any = ctx.Process(
@@ -140,6 +141,15 @@ def _pair(
         alone = solve_ortools(problem, 0.5, config, None, initial_routes)  # no second core
         candidates.insert(0, alone)
     return _final(problem, candidates, began, relay)
+
+
+def _partner_context() -> Any:
+    """Fork when this process is single-threaded (a pool worker is): the partner then starts at
+    once with PyVRP already imported, where a spawned one first spends about a CPU-second on
+    imports, a tenth of a 10 s budget. Forking a threaded process is unsafe: spawn there."""
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
 
 
 def _final(
