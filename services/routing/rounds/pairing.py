@@ -76,7 +76,7 @@ class Link:
         self, wait_until: float | None = None, until: Callable[[], bool] = lambda: True
     ) -> None:
         """Read what the partner sent; with `wait_until`, keep reading until `until()` or then."""
-        while True:
+        while wait_until is None or not until():
             try:
                 if wait_until is None:
                     message = self.inbox.get_nowait()
@@ -94,8 +94,6 @@ class Link:
                 self.partner_best = better(self.partner_best, message[2])
             elif kind == "done":
                 self.final = Final(message[1], message[2], message[3])
-            if wait_until is not None and until():
-                return
 
     def exchange(self, epoch: int, own: Found, wait_until: float) -> Found:
         """Post our best of `epoch`, and return the better of it and the partner's latest."""
@@ -110,9 +108,16 @@ class Link:
         return self.final
 
     def close(self) -> None:
+        """Once the partner is gone: empty and close both queues and end their feeder threads,
+        so that this process is single-threaded again (`solver` forks only then)."""
+        for q in (self.inbox, self.outbox):
+            with contextlib.suppress(Exception):
+                while True:
+                    q.get_nowait()
         for q in (self.inbox, self.outbox):
             with contextlib.suppress(Exception):
                 q.close()
+                q.join_thread()
 
 
 def searches(

@@ -8,6 +8,7 @@ problems go to OR-Tools alone (`fits`). Whatever it returns is re-checked by `ch
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -110,7 +111,7 @@ class _Stop:
     def __call__(self, best_cost: float) -> bool:
         if best_cost < self.best:
             self.best = best_cost
-            if self.report is not None and best_cost < float("inf"):
+            if self.report is not None and best_cost < sys.maxsize:  # PyVRP's "infeasible"
                 self.report(int(best_cost), time.time() - self.began)
         return time.time() >= self.deadline
 

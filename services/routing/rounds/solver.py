@@ -106,6 +106,8 @@ def _pair(
     link = pairing.Link(to_partner, from_partner, lambda cost: relay(cost, "pyvrp"))
 
     linked = link if partner is not None else None
+    if linked is not None:
+        linked.send("running")  # the partner then waits for our best at each epoch's end
 
     def on_pyvrp(cost: int, _elapsed: float) -> None:
         relay(cost, "pyvrp")
