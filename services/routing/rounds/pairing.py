@@ -27,8 +27,8 @@ from .pyvrp_engine import Plain, Report, Search
 Found = tuple[int, Plain] | None  # (cost, solution) of a feasible solution, or none yet
 
 # An epoch lasts about this long (seconds), with at least two and at most MAX_EPOCHS of them.
-EPOCH_SECONDS = 2.5
-MAX_EPOCHS = 4
+EPOCH_SECONDS = 2.0
+MAX_EPOCHS = 5
 # How long an epoch's end waits for the partner's best of the same epoch (they end together).
 SYNC_WAIT = 0.25
 

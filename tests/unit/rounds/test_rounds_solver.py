@@ -75,8 +75,8 @@ def test_solve_called_beside_another_thread_still_uses_a_partner_and_finds_the_p
 
 
 @pytest.mark.parametrize("budget", [0.5, 3.0, 9.85, 59.85])
-def test_epochs_end_in_order_at_the_deadline_two_to_four_of_them(budget: float) -> None:
+def test_epochs_end_in_order_at_the_deadline_two_to_five_of_them(budget: float) -> None:
     ends = epoch_ends(1000.0, 1000.0 + budget)
-    assert 2 <= len(ends) <= 4
+    assert 2 <= len(ends) <= 5
     assert list(ends) == sorted(ends) and ends[0] > 1000.0
     assert ends[-1] == pytest.approx(1000.0 + budget)
