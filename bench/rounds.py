@@ -1,12 +1,14 @@
 """Round quality: our solver against plain OR-Tools and PyVRP on the VRPLIB instances.
 
 For each instance of ../shared/data/vrp/ (a .vrp with its .sol) and each time budget, runs one
-solver at a time, same budget each: ours (`rounds.solve`: tuned OR-Tools raced with PyVRP on the
-second core), plain OR-Tools (PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH, default parameters, same
-model) and PyVRP alone. Every plan is checked by our own checker; the gap is to the best-known
-cost. Prints one JSON object.
+solver at a time, same budget each: ours (`rounds.solve`: two PyVRP searches on two cores trading
+their best at each epoch's end), plain OR-Tools (PATH_CHEAPEST_ARC + GUIDED_LOCAL_SEARCH, default
+parameters, same model), PyVRP alone and, on request, `pyvrp_epochs` (our epochs on one core: what
+the second core adds is ours against it). Every plan is checked by our own checker; the gap is to
+the best-known cost. Prints one JSON object, with ours ÷ PyVRP of the median gaps.
 
     python -m bench.rounds [--budgets 10 60] [--instances R105 C106] [--data DIR] [--seed N]
+        [--solvers ours ortools_plain pyvrp pyvrp_epochs]
 """
 
 from __future__ import annotations
