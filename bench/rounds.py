@@ -115,11 +115,10 @@ def summarise(
     target = TARGETS.get(budget)
     return {
         "median_gap_pct": medians,
+        # Undefined when PyVRP's median gap is 0 (or either is missing).
         "ours_to_pyvrp_median_ratio": (
-            None if not ours_med or pyvrp_med is None else round(ours_med / pyvrp_med, 2)
-        )
-        if pyvrp_med
-        else None,
+            None if ours_med is None or not pyvrp_med else round(ours_med / pyvrp_med, 2)
+        ),
         "targets": {
             "median_gap_pct_max": target,
             "median_gap_ok": None if target is None or ours_med is None else ours_med <= target,
