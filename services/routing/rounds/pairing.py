@@ -4,7 +4,9 @@ The budget is cut into a few epochs sharing the same wall-clock ends in both pro
 epoch is a fresh PyVRP search started from the best solution either process holds (the first
 from PyVRP's own construction), with a seed of its own. Measured (README.md): restarting from
 the best beats one long search, whose late-acceptance history keeps the poor early solutions
-and lets it wander, and the second core doubles the epochs' chances.
+and lets it wander; where the second core is free, each epoch gets two tries (at equal CPU per
+search this helped further; on a machine shared by sessions the two processes share one
+session's CPU and it does not, see README.md).
 
 The partner (`partner`, in a forked or spawned process) is also the safety net: if neither
 search has a feasible solution after the first epoch, it runs OR-Tools for the rest instead.
