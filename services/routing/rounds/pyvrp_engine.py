@@ -8,6 +8,7 @@ problems go to OR-Tools alone (`fits`). Whatever it returns is re-checked by `ch
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -110,7 +111,7 @@ class _Stop:
     def __call__(self, best_cost: float) -> bool:
         if best_cost < self.best:
             self.best = best_cost
-            if self.report is not None and best_cost < float("inf"):
+            if self.report is not None and best_cost < sys.maxsize:  # PyVRP's "infeasible"
                 self.report(int(best_cost), time.time() - self.began)
         return time.time() >= self.deadline
 
@@ -119,16 +120,59 @@ def solve_pyvrp(
     problem: Problem, deadline: float, seed: int = 0, report: Report | None = None
 ) -> tuple[tuple[int, ...], ...] | None:
     """Routes (stop indices per vehicle) of PyVRP's best feasible solution by `deadline`
-    (a `time.time()` value), or None if it found none."""
-    import pyvrp
+    (a `time.time()` value), or None if it found none: one plain, uninterrupted search."""
+    search = Search(problem)
+    found = search.run(deadline, seed, report)
+    return None if found is None else search.routes(found[1])
 
-    data, members = _data(problem)
-    result = pyvrp.solve(data, _Stop(deadline, report), seed=seed, display=False)
-    if not result.is_feasible():
-        return None
-    routes: list[tuple[int, ...]] = [()] * len(problem.vehicles)
-    free = [list(m) for m in members]
-    for route in result.best.routes():
-        vehicle = free[route.vehicle_type()].pop(0)
-        routes[vehicle] = tuple(a.idx for a in route if a.is_client())
-    return tuple(routes)
+
+# A PyVRP solution in plain, picklable form, to hand it to a search in another process:
+# (vehicle type, client indices) per non-empty route.
+Plain = tuple[tuple[int, tuple[int, ...]], ...]
+
+
+class Search:
+    """PyVRP searches on one problem, each started afresh or from a given solution."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.data, self.members = _data(problem)
+
+    def run(
+        self,
+        deadline: float,
+        seed: int,
+        report: Report | None = None,
+        start: Plain | None = None,
+    ) -> tuple[int, Plain] | None:
+        """(cost, solution) of the best feasible solution by `deadline`, or None if none."""
+        import pyvrp
+
+        initial = None
+        if start is not None:
+            initial = pyvrp.Solution(
+                self.data, [pyvrp.Route(self.data, list(visits), kind) for kind, visits in start]
+            )
+        result = pyvrp.solve(
+            self.data,
+            _Stop(deadline, report),
+            seed=seed,
+            collect_stats=False,
+            display=False,
+            initial_solution=initial,
+        )
+        if not result.is_feasible():
+            return None
+        plain = tuple(
+            (route.vehicle_type(), tuple(a.idx for a in route if a.is_client()))
+            for route in result.best.routes()
+        )
+        return int(result.cost()), plain
+
+    def routes(self, plain: Plain) -> tuple[tuple[int, ...], ...]:
+        """Our routes (stop indices per vehicle, in our vehicle order) for a plain solution."""
+        routes: list[tuple[int, ...]] = [()] * len(self.problem.vehicles)
+        free = [list(m) for m in self.members]
+        for kind, visits in plain:
+            routes[free[kind].pop(0)] = visits
+        return tuple(routes)
