@@ -11,6 +11,9 @@ from contracts.base import Contract
 
 PhoneKind = Literal["mobile", "landline", "other"]
 ChannelName = Literal["sms", "voice"]
+# How a contact's point was found: given in the file, the exact address in the Base Adresse
+# Nationale, only its street there (the nearest number), or not placed: only its commune known.
+Placement = Literal["given", "housenumber", "street", "commune"]
 
 
 class GeoPoint(Contract):
@@ -36,6 +39,10 @@ class Contact(Contract):
     preferred_channel: ChannelName | None = None
     consent_date: date
     consent_source: str = Field(min_length=1, max_length=200)
+    placement: Placement | None = Field(
+        default=None, description="how `location` was found; None: stored before placing"
+    )
+    placed_from: str = Field(default="", max_length=300, description="the BAN address used")
 
 
 class ImportRowReport(Contract):
@@ -44,6 +51,17 @@ class ImportRowReport(Contract):
     contact_id: str | None = None
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    placement: Placement | None = None
+
+
+class UnplacedContact(Contract):
+    """A contact without a point: reached by campaigns to its commune, never by an area."""
+
+    contact_id: str
+    full_name: str
+    commune: str
+    address: str
+    why: str
 
 
 class ContactImportReport(Contract):
@@ -51,6 +69,10 @@ class ContactImportReport(Contract):
     merged: int
     rejected: int
     rows: tuple[ImportRowReport, ...]
+    placed: int = Field(default=0, description="contacts with a point on the map")
+    unplaced: tuple[UnplacedContact, ...] = Field(
+        default=(), description="contacts that could not be placed, for the mairie to fix"
+    )
 
 
 Severity = Literal["information", "warning", "emergency"]
@@ -94,6 +116,17 @@ class CampaignPreview(Contract):
     sms_segments_total: int
     estimated_seconds: float
     estimated_cost_eur: float
+    area_people: int | None = Field(
+        default=None, description="for an area or flood zone: contacts placed inside it"
+    )
+    area_unplaced: int | None = Field(
+        default=None,
+        description="for an area: contacts of the communes it covers that have no point, so "
+        "it cannot tell whether they are inside (a commune-wide campaign reaches them)",
+    )
+    area_communes: tuple[str, ...] | None = Field(
+        default=None, description="for an area: the communes it covers"
+    )
 
 
 CampaignStatus = Literal["draft", "sending", "sent", "cancelled", "halted"]

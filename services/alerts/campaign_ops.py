@@ -201,10 +201,22 @@ def preview_campaign(
     tariff: Tariff | None = None,
 ) -> CampaignPreview:
     _validate_target(request)
-    check_may_create(
-        caller, covered_communes(request.target.communes, people_in_area(store, tenant, request))
+    inside = people_in_area(store, tenant, request)
+    check_may_create(caller, covered_communes(request.target.communes, inside))
+    found = preview(request, resolve_recipients(store, tenant, request, caller), tariff)
+    if request.target.polygon is None and request.target.vigicrues_reach is None:
+        return found
+    # What the map shows beside the area: who is placed inside, and who it cannot tell about.
+    under = communes_under_area(store, tenant, request) or sorted({c.commune for c in inside})
+    under = [code for code in under if caller.reaches_commune(code)]
+    unplaced = store.unplaced_contact_ids(tenant) & store.contact_ids_in_communes(tenant, under)
+    return found.model_copy(
+        update={
+            "area_people": sum(caller.reaches_commune(c.commune) for c in inside),
+            "area_unplaced": len(unplaced),
+            "area_communes": tuple(under),
+        }
     )
-    return preview(request, resolve_recipients(store, tenant, request, caller), tariff)
 
 
 def send_campaign(store: AlertsStore, tenant: str, campaign_id: str, caller: Caller) -> Campaign:

@@ -15,6 +15,7 @@ from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
 from contracts.identity import Caller
 from services.alerts import campaign_ops, contact_ops, feed_intake, feed_records, log_retention
+from services.alerts.address_files import load_address_books
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
 from services.alerts.dependencies import DeliveryEngine, EngineHandle
@@ -103,8 +104,22 @@ class AlertsService:
             data = base64.b64decode(csv_base64, validate=True)
         except ValueError:
             raise InvalidMessage("the file cannot be read: csv_base64 is not base64") from None
-        report = contact_ops.import_contacts(self.store, tenant, _caller(caller), data, communes)
+        address_dir = self.engine.settings.address_dir
+        report = contact_ops.import_contacts(
+            self.store,
+            tenant,
+            _caller(caller),
+            data,
+            communes,
+            lambda codes: load_address_books(address_dir, codes),
+        )
         return report.model_dump(mode="json")
+
+    @rpc(expected_exceptions=USER_ERRORS)
+    def unplaced_contacts(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        """The caller's contacts without a point on the map, for the mairie to fix."""
+        found = contact_ops.unplaced_contacts(self.store, tenant, _caller(caller))
+        return [u.model_dump(mode="json") for u in found]
 
     @rpc(expected_exceptions=USER_ERRORS)
     def export_contact(
