@@ -117,15 +117,20 @@ class CampaignPreview(Contract):
     estimated_seconds: float
     estimated_cost_eur: float
     area_people: int | None = Field(
-        default=None, description="for an area or flood zone: contacts placed inside it"
+        default=None,
+        description="contacts inside the target: placed inside its drawn area or flood zone, "
+        "or, for communes only, living in them",
     )
     area_unplaced: int | None = Field(
         default=None,
-        description="for an area: contacts of the communes it covers that have no point, so "
-        "it cannot tell whether they are inside (a commune-wide campaign reaches them)",
+        description="contacts of the communes the target covers that have no point on the map: "
+        "an area cannot tell whether they are inside (a campaign to their commune reaches them)",
     )
     area_communes: tuple[str, ...] | None = Field(
-        default=None, description="for an area: the communes it covers"
+        default=None, description="the communes the target covers"
+    )
+    area_geojson: dict[str, object] | None = Field(
+        default=None, description="the drawn area or the reach's flood zone (GeoJSON), to draw"
     )
 
 

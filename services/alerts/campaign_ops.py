@@ -204,19 +204,38 @@ def preview_campaign(
     inside = people_in_area(store, tenant, request)
     check_may_create(caller, covered_communes(request.target.communes, inside))
     found = preview(request, resolve_recipients(store, tenant, request, caller), tariff)
-    if request.target.polygon is None and request.target.vigicrues_reach is None:
-        return found
-    # What the map shows beside the area: who is placed inside, and who it cannot tell about.
-    under = communes_under_area(store, tenant, request) or sorted({c.commune for c in inside})
-    under = [code for code in under if caller.reaches_commune(code)]
-    unplaced = store.unplaced_contact_ids(tenant) & store.contact_ids_in_communes(tenant, under)
-    return found.model_copy(
-        update={
-            "area_people": sum(caller.reaches_commune(c.commune) for c in inside),
-            "area_unplaced": len(unplaced),
+    return found.model_copy(update=_area_figures(store, tenant, request, caller, inside))
+
+
+def _area_figures(
+    store: AlertsStore,
+    tenant: str,
+    request: CampaignRequest,
+    caller: Caller,
+    inside: list[Contact],
+) -> dict[str, Any]:
+    """What the console's map shows beside the target: who is inside, and who is not placed."""
+    target = request.target
+    unplaced = store.unplaced_contact_ids(tenant)
+    if target.polygon is None and target.vigicrues_reach is None:
+        under = [code for code in target.communes if caller.reaches_commune(code)]
+        ids = store.contact_ids_in_communes(tenant, under)
+        return {
+            "area_people": len(ids),
+            "area_unplaced": len(ids & unplaced),
             "area_communes": tuple(under),
         }
-    )
+    under = communes_under_area(store, tenant, request) or sorted({c.commune for c in inside})
+    under = sorted({*under, *target.communes})
+    under = [code for code in under if caller.reaches_commune(code)]
+    drawn = dict(target.polygon) if target.polygon is not None else None
+    zone = reach_zone(store, tenant, target) if target.vigicrues_reach is not None else None
+    return {
+        "area_people": sum(caller.reaches_commune(c.commune) for c in inside),
+        "area_unplaced": len(unplaced & store.contact_ids_in_communes(tenant, under)),
+        "area_communes": tuple(under),
+        "area_geojson": drawn or zone,
+    }
 
 
 def send_campaign(store: AlertsStore, tenant: str, campaign_id: str, caller: Caller) -> Campaign:
