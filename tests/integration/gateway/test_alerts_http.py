@@ -210,6 +210,24 @@ def test_a_mayor_imports_only_the_rows_of_their_communes(client: TestClient, as_
     assert rows[1]["reasons"] == [f"commune '{VILLENEUVE}' is not one of yours"]
 
 
+def test_contacts_without_an_address_are_listed_as_not_placed_for_their_mayor(
+    client: TestClient, as_role: Auth
+) -> None:
+    report = import_csv(
+        client,
+        as_role(Role.DISPATCHER),
+        [person("Martin", mobile()), person("Durand", mobile(), VILLENEUVE)],
+    )
+
+    assert [r["placement"] for r in report["rows"]] == ["commune", "commune"]
+    assert [u["why"] for u in report["unplaced"]] == ["no address in the file"] * 2
+    listed = client.get("/contacts/unplaced", headers=as_role(Role.MAYOR))
+    assert listed.status_code == 200, listed.text
+    assert [(u["full_name"], u["commune"]) for u in listed.json()] == [("Jeanne Martin", LILLE)]
+    everyone = client.get("/contacts/unplaced", headers=as_role(Role.DISPATCHER)).json()
+    assert len(everyone) == 2
+
+
 def test_export_and_erase_follow_the_mayors_communes(client: TestClient, as_role: Auth) -> None:
     dispatcher, mayor = as_role(Role.DISPATCHER), as_role(Role.MAYOR)
     report = import_csv(
