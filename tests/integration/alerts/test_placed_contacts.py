@@ -62,6 +62,8 @@ def test_contacts_without_coordinates_are_placed_and_a_flood_zone_reaches_them(
     preview = preview_campaign(store, tenant, _flood_campaign(), DISPATCHER_CALLER)
     assert preview.people == 2 and preview.area_people == 2
     assert preview.area_unplaced == 1  # Paul Decock, of Bailleul, whom no map can place
+    assert preview.area_communes == ("59043",)
+    assert preview.area_geojson is not None and preview.area_geojson["type"] == "Polygon"
 
 
 def test_the_contact_that_cannot_be_placed_is_listed_and_still_reached_by_its_commune(
