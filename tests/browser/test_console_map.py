@@ -1,6 +1,6 @@
 """The console's map in Chromium: the tenant's communes drawn from their boundaries, a polygon
 the agent draws by clicking over Bailleul and Méteren, and, before anything is sent, the number
-of contacts placed inside it and of those the map cannot place."""
+of contacts placed inside it and of those the map cannot place; and a river reach's flood zone."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 import redis
 from playwright.sync_api import Page, expect
 
+from contracts.feeds import ReachGeometry
 from contracts.gateway import TenantUpdate
 from contracts.users import Commune, Role
 from services.alerts import feed_records
@@ -92,3 +93,31 @@ def test_an_agent_draws_an_area_over_two_communes_and_sees_who_is_inside(
     expect(page.locator("#map path.commune.chosen")).to_have_count(2)
     expect(page.locator("#map .area")).to_have_count(1)
     page.screenshot(path=str(SCREENSHOTS / "bocage-console-map.png"), full_page=True)
+
+
+def test_a_reachs_flood_zone_is_drawn_with_the_people_inside(
+    page: Page,
+    live_gateway: str,
+    role_users: dict[Role, str],
+    store: UserStore,
+    redis_conn: redis.Redis,
+    tenant: str,
+    shared_data: Path,
+) -> None:
+    _territory(store, redis_conn, tenant, shared_data)
+    becque = ReachGeometry(type="LineString", lines=(((2.7355, 50.7375), (2.7375, 50.7400)),))
+    AlertsStore(redis_conn, Settings()).save_reaches(tenant, {"BECQUE": becque.model_dump_json()})
+
+    log_in(page, live_gateway, role_users[Role.DISPATCHER])
+    expect(page.locator("#map path.commune")).to_have_count(2)
+    page.get_by_label("Titre").fill("Crue de la becque")
+    page.get_by_label("Message SMS").fill("Montee des eaux rue d'Ypres, evitez les berges.")
+    page.get_by_label("Zone inondable d'un tronçon").check()
+    page.get_by_label("Tronçon Vigicrues (code)").fill("BECQUE")
+    page.get_by_label("Largeur de part et d'autre (m)").fill("300")
+
+    counts = page.locator("#area-counts")
+    expect(counts).to_contain_text("2 contact(s) dans la zone inondable (Bailleul)")
+    expect(counts).to_contain_text("1 non placé(s)")
+    expect(page.locator("#map .area")).to_have_count(1)
+    expect(page.locator("#pv-people")).to_have_text("2")
