@@ -55,7 +55,8 @@ def import_contacts(
     except (AddressFileError, OSError, UnicodeDecodeError) as error:
         # The intercommunality's file, not the mairie's: the service's setup to mend.
         raise InvalidMessage(f"the Base Adresse Nationale file cannot be read: {error}") from None
-    contacts, unplaced = place_contacts(contacts, books)
+    earlier = {c.contact_id: c for c in store.contacts(tenant, [c.contact_id for c in contacts])}
+    contacts, unplaced = place_contacts(contacts, books, earlier)
     placements = {c.contact_id: c.placement for c in contacts}
     report = report.model_copy(
         update={

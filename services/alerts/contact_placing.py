@@ -26,10 +26,14 @@ def departments_of(communes: Iterable[str]) -> set[str]:
 
 
 def place_contacts(
-    contacts: Iterable[Contact], books: Mapping[str, AddressBook]
+    contacts: Iterable[Contact],
+    books: Mapping[str, AddressBook],
+    earlier: Mapping[str, Contact] | None = None,
 ) -> tuple[list[Contact], list[UnplacedContact]]:
     """Each contact with its point and `placement`; and those left without a point, and why.
-    `books`: the address books at hand, by department."""
+    `books`: the address books at hand, by department; `earlier`: the stored records of these
+    contacts by id, whose point holds when the address is unchanged and no book places it (a
+    re-import where no address file is at hand)."""
     placed: list[Contact] = []
     unplaced: list[UnplacedContact] = []
     for contact in contacts:
@@ -37,6 +41,18 @@ def place_contacts(
             placed.append(contact.model_copy(update={"placement": "given"}))
             continue
         found, why = _locate(contact, books)
+        before = (earlier or {}).get(contact.contact_id)
+        if found is None and before is not None and _same_place(before, contact):
+            placed.append(
+                contact.model_copy(
+                    update={
+                        "location": before.location,
+                        "placement": before.placement,
+                        "placed_from": before.placed_from,
+                    }
+                )
+            )
+            continue
         if found is None:
             placed.append(contact.model_copy(update={"placement": "commune", "placed_from": ""}))
             unplaced.append(
@@ -59,6 +75,14 @@ def place_contacts(
             )
         )
     return placed, unplaced
+
+
+def _same_place(before: Contact, now: Contact) -> bool:
+    return (
+        before.location is not None
+        and before.address == now.address
+        and before.commune == now.commune
+    )
 
 
 def _locate(contact: Contact, books: Mapping[str, AddressBook]) -> tuple[AddressPoint | None, str]:

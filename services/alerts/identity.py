@@ -43,12 +43,6 @@ def fresh_ids(keys: Iterable[str]) -> Mapping[str, str]:
 def unite(earlier: Contact, later: Contact) -> Contact:
     """The later record of the same person, keeping every number either record held."""
     phones = {p.e164: p for p in (*earlier.phones, *later.phones)}
-    update: dict[str, object] = {"contact_id": earlier.contact_id, "phones": tuple(phones.values())}
-    if later.location is None and earlier.location is not None and later.address == earlier.address:
-        # Same address, imported where no address file was at hand: the point found before holds.
-        update.update(
-            location=earlier.location,
-            placement=earlier.placement,
-            placed_from=earlier.placed_from,
-        )
-    return later.model_copy(update=update)
+    return later.model_copy(
+        update={"contact_id": earlier.contact_id, "phones": tuple(phones.values())}
+    )

@@ -95,3 +95,17 @@ def test_a_street_match_says_which_address_was_used(store: AlertsStore, tenant: 
     )
     assert dubois.placement == "street"
     assert dubois.placed_from.startswith("12 Rue d'Ypres, Bailleul")
+
+
+def test_a_reimport_where_no_address_file_is_at_hand_keeps_the_points(
+    store: AlertsStore, tenant: str
+) -> None:
+    _import(store, tenant)
+
+    again = import_contacts(store, tenant, DISPATCHER_CALLER, MAIRIE_CSV, COMMUNES, None)
+
+    assert again.placed == 3
+    assert [u.full_name for u in again.unplaced] == ["Paul Decock"]
+    store.save_reaches(tenant, {"BECQUE": BECQUE.model_dump_json()})
+    reached = {c.full_name for c in people_in_area(store, tenant, _flood_campaign())}
+    assert reached == {"Marie Lefebvre", "Jean Dubois"}

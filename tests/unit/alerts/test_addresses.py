@@ -11,7 +11,6 @@ import pytest
 from contracts.alerts import Contact, ContactPhone, GeoPoint
 from services.alerts.addresses import AddressFileError, place, read_ban_csv
 from services.alerts.contact_placing import department_of, place_contacts
-from services.alerts.identity import unite
 
 pytestmark = pytest.mark.unit
 BAN = read_ban_csv(
@@ -103,7 +102,10 @@ def test_departments_of_corsica_and_overseas_communes() -> None:
 
 def test_a_reimport_without_address_files_keeps_the_point_found_before() -> None:
     (placed,), _ = place_contacts([_contact("1 rue d'Ypres")], {"59": BAN})
-    (again,), _ = place_contacts([_contact("1 rue d'Ypres")], {})
 
-    assert unite(placed, again).location == placed.location
-    assert unite(placed, _contact("5 Grand'Place")).location is None  # moved: placed anew
+    (again,), unplaced = place_contacts([_contact("1 rue d'Ypres")], {}, {"c-1": placed})
+    (moved,), _ = place_contacts([_contact("5 Grand'Place")], {}, {"c-1": placed})
+
+    assert again.location == placed.location and again.placement == "housenumber"
+    assert unplaced == []
+    assert moved.location is None  # a new address is never given the old point
