@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from eventlet import tpool
 from nameko.rpc import rpc
 from nameko.timer import timer
 from pydantic import ValidationError
@@ -111,7 +112,9 @@ class AlertsService:
             _caller(caller),
             data,
             communes,
-            lambda codes: load_address_books(address_dir, codes),
+            # In a real thread: a department's file takes seconds to filter, and the green hub
+            # must keep answering heartbeats meanwhile (Python code yields the GIL; C would not).
+            lambda codes: tpool.execute(load_address_books, address_dir, codes),
         )
         return report.model_dump(mode="json")
 
