@@ -202,9 +202,11 @@ def preview_campaign(
 ) -> CampaignPreview:
     _validate_target(request)
     inside = people_in_area(store, tenant, request)
-    check_may_create(caller, covered_communes(request.target.communes, inside))
+    under = communes_under_area(store, tenant, request)
+    # The same rule as drafting: an area over another commune is refused even with nobody in it.
+    check_may_create(caller, covered_communes(request.target.communes, inside, under))
     found = preview(request, resolve_recipients(store, tenant, request, caller), tariff)
-    return found.model_copy(update=_area_figures(store, tenant, request, caller, inside))
+    return found.model_copy(update=_area_figures(store, tenant, request, caller, inside, under))
 
 
 def _area_figures(
@@ -213,6 +215,7 @@ def _area_figures(
     request: CampaignRequest,
     caller: Caller,
     inside: list[Contact],
+    under_area: list[str],
 ) -> dict[str, Any]:
     """What the console's map shows beside the target: who is inside, and who is not placed."""
     target = request.target
@@ -225,8 +228,7 @@ def _area_figures(
             "area_unplaced": len(ids & unplaced),
             "area_communes": tuple(under),
         }
-    under = communes_under_area(store, tenant, request) or sorted({c.commune for c in inside})
-    under = sorted({*under, *target.communes})
+    under = sorted({*under_area, *(c.commune for c in inside), *target.communes})
     under = [code for code in under if caller.reaches_commune(code)]
     drawn = dict(target.polygon) if target.polygon is not None else None
     zone = reach_zone(store, tenant, target) if target.vigicrues_reach is not None else None
