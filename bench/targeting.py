@@ -10,10 +10,10 @@ Prints one JSON object. Uses a tenant of its own on the local Redis (database 0)
 keys at the end. The index is timed `--repeat` times (median), the full scan once.
 Usage: python bench/targeting.py [--contacts 100000] [--repeat 3]
 
-Measured 2026-11-30 on the shared 2-core machine (load ~12), 100,000 contacts: village area
-787 people, 0.11 s indexed vs 17.0 s full scan (x149); wide area 15,358 people, 3.4 s vs 16.6 s
-(x4.9); same people both ways. Both are dominated by reading and validating contacts from Redis,
-which the index limits to the area's box.
+Measured 2026-11-30 on the shared 2-core machine (load ~12), 100,000 contacts, 81 s in all:
+village area 787 people, 0.067 s indexed vs 13.6 s full scan (x202); wide area 15,358 people,
+2.35 s vs 12.0 s (x5.1); same people both ways. Both are dominated by reading and validating
+contacts from Redis, which the index limits to the area's box.
 """
 
 from __future__ import annotations
