@@ -11,6 +11,9 @@ from contracts.base import Contract
 
 PhoneKind = Literal["mobile", "landline", "other"]
 ChannelName = Literal["sms", "voice"]
+# How a contact's point was found: given in the file, the exact address in the Base Adresse
+# Nationale, only its street there (the nearest number), or not placed: only its commune known.
+Placement = Literal["given", "housenumber", "street", "commune"]
 
 
 class GeoPoint(Contract):
@@ -36,6 +39,10 @@ class Contact(Contract):
     preferred_channel: ChannelName | None = None
     consent_date: date
     consent_source: str = Field(min_length=1, max_length=200)
+    placement: Placement | None = Field(
+        default=None, description="how `location` was found; None: stored before placing"
+    )
+    placed_from: str = Field(default="", max_length=300, description="the BAN address used")
 
 
 class ImportRowReport(Contract):
@@ -44,6 +51,17 @@ class ImportRowReport(Contract):
     contact_id: str | None = None
     reasons: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    placement: Placement | None = None
+
+
+class UnplacedContact(Contract):
+    """A contact without a point: reached by campaigns to its commune, never by an area."""
+
+    contact_id: str
+    full_name: str
+    commune: str
+    address: str
+    why: str
 
 
 class ContactImportReport(Contract):
@@ -51,6 +69,10 @@ class ContactImportReport(Contract):
     merged: int
     rejected: int
     rows: tuple[ImportRowReport, ...]
+    placed: int = Field(default=0, description="contacts with a point on the map")
+    unplaced: tuple[UnplacedContact, ...] = Field(
+        default=(), description="contacts that could not be placed, for the mairie to fix"
+    )
 
 
 Severity = Literal["information", "warning", "emergency"]
@@ -94,6 +116,22 @@ class CampaignPreview(Contract):
     sms_segments_total: int
     estimated_seconds: float
     estimated_cost_eur: float
+    area_people: int | None = Field(
+        default=None,
+        description="contacts inside the target: placed inside its drawn area or flood zone, "
+        "or, for communes only, living in them",
+    )
+    area_unplaced: int | None = Field(
+        default=None,
+        description="contacts of the communes the target covers that have no point on the map: "
+        "an area cannot tell whether they are inside (a campaign to their commune reaches them)",
+    )
+    area_communes: tuple[str, ...] | None = Field(
+        default=None, description="the communes the target covers"
+    )
+    area_geojson: dict[str, object] | None = Field(
+        default=None, description="the drawn area or the reach's flood zone (GeoJSON), to draw"
+    )
 
 
 CampaignStatus = Literal["draft", "sending", "sent", "cancelled", "halted"]

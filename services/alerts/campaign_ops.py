@@ -201,10 +201,43 @@ def preview_campaign(
     tariff: Tariff | None = None,
 ) -> CampaignPreview:
     _validate_target(request)
-    check_may_create(
-        caller, covered_communes(request.target.communes, people_in_area(store, tenant, request))
-    )
-    return preview(request, resolve_recipients(store, tenant, request, caller), tariff)
+    inside = people_in_area(store, tenant, request)
+    under = communes_under_area(store, tenant, request)
+    # The same rule as drafting: an area over another commune is refused even with nobody in it.
+    check_may_create(caller, covered_communes(request.target.communes, inside, under))
+    found = preview(request, resolve_recipients(store, tenant, request, caller), tariff)
+    return found.model_copy(update=_area_figures(store, tenant, request, caller, inside, under))
+
+
+def _area_figures(
+    store: AlertsStore,
+    tenant: str,
+    request: CampaignRequest,
+    caller: Caller,
+    inside: list[Contact],
+    under_area: list[str],
+) -> dict[str, Any]:
+    """What the console's map shows beside the target: who is inside, and who is not placed."""
+    target = request.target
+    unplaced = store.unplaced_contact_ids(tenant)
+    if target.polygon is None and target.vigicrues_reach is None:
+        under = [code for code in target.communes if caller.reaches_commune(code)]
+        ids = store.contact_ids_in_communes(tenant, under)
+        return {
+            "area_people": len(ids),
+            "area_unplaced": len(ids & unplaced),
+            "area_communes": tuple(under),
+        }
+    under = sorted({*under_area, *(c.commune for c in inside), *target.communes})
+    under = [code for code in under if caller.reaches_commune(code)]
+    drawn = dict(target.polygon) if target.polygon is not None else None
+    zone = reach_zone(store, tenant, target) if target.vigicrues_reach is not None else None
+    return {
+        "area_people": sum(caller.reaches_commune(c.commune) for c in inside),
+        "area_unplaced": len(unplaced & store.contact_ids_in_communes(tenant, under)),
+        "area_communes": tuple(under),
+        "area_geojson": drawn or zone,
+    }
 
 
 def send_campaign(store: AlertsStore, tenant: str, campaign_id: str, caller: Caller) -> Campaign:

@@ -8,11 +8,14 @@ concern, never a phone number: the trail keeps that an action happened, not the 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from contracts.alerts import Contact, ContactImportReport
+from contracts.alerts import Contact, ContactImportReport, UnplacedContact
 from contracts.escalations import Escalation
 from contracts.identity import Caller
+from services.alerts.addresses import AddressBook, AddressFileError
+from services.alerts.contact_placing import place_contacts
 from services.alerts.contacts_csv import CommuneDirectory, CsvError, read_contacts
 from services.alerts.ownership import campaign_communes, entry_communes, sees_entry
 from services.alerts.phones import PhoneError, parse_phone
@@ -22,12 +25,21 @@ from services.common.events import InvalidMessage
 
 # A mayor's trail is filtered from the newest entries; read at most this many to fill it.
 AUDIT_SCAN_LIMIT = 5000
+# The address books (by department) holding the given communes' addresses; see address_files.
+AddressBooks = Callable[[set[str]], Mapping[str, AddressBook]]
 
 
 def import_contacts(
-    store: AlertsStore, tenant: str, caller: Caller, data: bytes, communes: dict[str, str]
+    store: AlertsStore,
+    tenant: str,
+    caller: Caller,
+    data: bytes,
+    communes: dict[str, str],
+    address_books: AddressBooks | None = None,
 ) -> ContactImportReport:
-    """Rows of the communes the caller reaches; a known person keeps their contact id."""
+    """Rows of the communes the caller reaches; a known person keeps their contact id. Each
+    contact is placed from its address in `address_books` (the report lists those that could
+    not be)."""
     theirs = {code: name for code, name in communes.items() if caller.reaches_commune(code)}
     others = {code: name for code, name in communes.items() if code not in theirs}
     try:
@@ -38,6 +50,26 @@ def import_contacts(
         )
     except (ValueError, CsvError) as error:
         raise InvalidMessage(f"the file cannot be read: {error}") from None
+    try:
+        books = address_books({c.commune for c in contacts}) if address_books else {}
+    except (AddressFileError, OSError, UnicodeDecodeError) as error:
+        # The intercommunality's file, not the mairie's: the service's setup to mend.
+        raise InvalidMessage(f"the Base Adresse Nationale file cannot be read: {error}") from None
+    earlier = {c.contact_id: c for c in store.contacts(tenant, [c.contact_id for c in contacts])}
+    contacts, unplaced = place_contacts(contacts, books, earlier)
+    placements = {c.contact_id: c.placement for c in contacts}
+    report = report.model_copy(
+        update={
+            "rows": tuple(
+                r.model_copy(update={"placement": placements.get(r.contact_id)})
+                if r.contact_id
+                else r
+                for r in report.rows
+            ),
+            "placed": sum(c.location is not None for c in contacts),
+            "unplaced": tuple(unplaced),
+        }
+    )
     store.save_contacts(tenant, contacts)
     store.audit(
         tenant,
@@ -48,6 +80,22 @@ def import_contacts(
         communes=sorted({c.commune for c in contacts}),
     )
     return report
+
+
+def unplaced_contacts(store: AlertsStore, tenant: str, caller: Caller) -> list[UnplacedContact]:
+    """The caller's contacts without a point on the map, for the mairie to fix their address."""
+    found = [
+        UnplacedContact(
+            contact_id=c.contact_id,
+            full_name=c.full_name,
+            commune=c.commune,
+            address=c.address,
+            why="no address in the file" if not c.address.strip() else "address not placed",
+        )
+        for c in store.contacts(tenant, sorted(store.unplaced_contact_ids(tenant)))
+        if caller.reaches_commune(c.commune)
+    ]
+    return sorted(found, key=lambda u: (u.commune, u.full_name))
 
 
 def owned_contact(

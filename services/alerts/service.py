@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from eventlet import tpool
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
@@ -18,6 +19,7 @@ from contracts.envelope import Envelope
 from contracts.identity import Caller
 from contracts.messaging import SmsReceived, TransactionalSms
 from services.alerts import campaign_ops, contact_ops, feed_intake, feed_records, log_retention
+from services.alerts.address_files import load_address_books
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
 from services.alerts.dependencies import DeliveryEngine, EngineHandle
@@ -115,8 +117,24 @@ class AlertsService(welfare.WelfareEntrypoints):
             data = base64.b64decode(csv_base64, validate=True)
         except ValueError:
             raise InvalidMessage("the file cannot be read: csv_base64 is not base64") from None
-        report = contact_ops.import_contacts(self.store, tenant, _caller(caller), data, communes)
+        address_dir = self.engine.settings.address_dir
+        report = contact_ops.import_contacts(
+            self.store,
+            tenant,
+            _caller(caller),
+            data,
+            communes,
+            # In a real thread: a department's file takes seconds to filter, and the green hub
+            # must keep answering heartbeats meanwhile (Python code yields the GIL; C would not).
+            lambda codes: tpool.execute(load_address_books, address_dir, codes),
+        )
         return report.model_dump(mode="json")
+
+    @rpc(expected_exceptions=USER_ERRORS)
+    def unplaced_contacts(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        """The caller's contacts without a point on the map, for the mairie to fix."""
+        found = contact_ops.unplaced_contacts(self.store, tenant, _caller(caller))
+        return [u.model_dump(mode="json") for u in found]
 
     @rpc(expected_exceptions=USER_ERRORS)
     def export_contact(

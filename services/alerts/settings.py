@@ -31,6 +31,8 @@ class AlertsSettings(BaseModel):
     max_calls: int = Field(default=3, alias="ALERTS_MAX_CALLS", ge=1, le=10)
     recall_after_s: float = Field(default=300.0, alias="ALERTS_RECALL_AFTER_S", ge=0)
     cap_schema: str | None = Field(default=None, alias="ALERTS_CAP_SCHEMA")
+    # The Base Adresse Nationale files (adresses-<dep>.csv[.gz]) that place contacts on the map.
+    address_dir: str | None = Field(default=None, alias="ALERTS_ADDRESS_DIR")
     # Who was sent what (recipient states, each contact's message history), kept this long after
     # a campaign's last message, then purged by the daily retention job.
     sms_log_retention_days: int = Field(

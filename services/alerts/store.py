@@ -197,6 +197,8 @@ class AlertsStore:
                         self._k(tenant, "geo"),
                         (contact.location.lon, contact.location.lat, contact.contact_id),
                     )
+                else:
+                    pipe.sadd(self._k(tenant, "unplaced"), contact.contact_id)
             pipe.execute()
         return len(contacts)
 
@@ -205,6 +207,7 @@ class AlertsStore:
         for phone in contact.phones:
             pipe.srem(self._k(tenant, "phone", phone.e164), contact.contact_id)
         pipe.zrem(self._k(tenant, "geo"), contact.contact_id)
+        pipe.srem(self._k(tenant, "unplaced"), contact.contact_id)
 
     def contact(self, tenant: str, contact_id: str) -> Contact | None:
         raw = self.client.get(self._k(tenant, "contact", contact_id))
@@ -241,6 +244,10 @@ class AlertsStore:
             unit="km",
         )
         return [str(cid) for cid in found]
+
+    def unplaced_contact_ids(self, tenant: str) -> set[str]:
+        """Contacts without a point on the map (saved since the index exists)."""
+        return set(self.client.smembers(self._k(tenant, "unplaced")))
 
     def all_contact_ids(self, tenant: str) -> Iterator[str]:
         yield from self.client.sscan_iter(self._k(tenant, "contacts"), count=1000)

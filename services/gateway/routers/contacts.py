@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
 
-from contracts.alerts import ContactImportReport
+from contracts.alerts import ContactImportReport, UnplacedContact
 from contracts.gateway_alerts import ContactExport, OptOutState, PhoneRequest
 from services.gateway.roles import CurrentUser
 from services.gateway.routers.campaigns import (
@@ -65,6 +65,14 @@ def import_contacts(
     encoded = base64.b64encode(data).decode("ascii")
     answer = call_as(gateway, user, "import_contacts", encoded, tenant_communes(gateway))
     return expect("alerts", ContactImportReport, answer)
+
+
+@router.get("/unplaced", response_model=list[UnplacedContact], responses=ERRORS)
+def unplaced_contacts(user: AlertUser, gateway: GatewayDep) -> list[UnplacedContact]:
+    """Your contacts without a point on the map (address missing or not found in the Base
+    Adresse Nationale): campaigns to their commune reach them, a drawn area or flood zone not."""
+    answer = call_as(gateway, user, "unplaced_contacts")
+    return [expect("alerts", UnplacedContact, item) for item in answer or []]
 
 
 @router.get("/{contact_id}/export", response_model=ContactExport, responses=ERRORS)

@@ -117,7 +117,10 @@
       title: $("title").value.trim(),
       message: $("message").value,
       severity: $("severity").value,
-      target: { communes: checked("commune") },
+      // The map module (console_map.js) turns the chosen area into the target.
+      target: window.BocageMap
+        ? window.BocageMap.target(checked("commune"))
+        : { communes: checked("commune") },
       channels: checked("channel"),
     };
   }
@@ -130,9 +133,10 @@
 
   async function runPreview() {
     const body = request();
-    const ready = body.message.trim() && body.target.communes.length && body.channels.length;
+    const ready = body.message.trim() && aimed(body.target) && body.channels.length;
     if (!ready) {
       state.preview = null;
+      document.dispatchEvent(new CustomEvent("bocage:preview", { detail: null }));
       $("preview-body").hidden = true;
       $("preview-empty").hidden = false;
       return;
@@ -147,6 +151,10 @@
     } catch (error) {
       if (seq === state.previewSeq) explain(error);
     }
+  }
+
+  function aimed(target) {
+    return target.communes.length > 0 || Boolean(target.polygon || target.vigicrues_reach);
   }
 
   function markForcing(text, forcing) {
@@ -204,6 +212,7 @@
     $("pv-time").textContent = duration(preview.estimated_seconds);
     $("pv-cost").textContent = preview.estimated_cost_eur.toLocaleString("fr-FR",
       { style: "currency", currency: "EUR" });
+    document.dispatchEvent(new CustomEvent("bocage:preview", { detail: preview }));
   }
 
   function useVariant() {
@@ -220,15 +229,16 @@
     const missing = [];
     if (!body.title) missing.push("un titre");
     if (!body.message.trim()) missing.push("un message");
-    if (!body.target.communes.length) missing.push("au moins une commune");
+    if (!aimed(body.target)) missing.push("au moins une commune ou une zone");
     if (!body.channels.length) missing.push("au moins un canal");
     if (missing.length) {
       notify(`Il manque ${missing.join(", ")}.`);
       return;
     }
     const p = state.preview;
-    const names = state.communes.filter((c) => body.target.communes.includes(c.code))
-      .map((c) => c.name).join(", ");
+    const covered = body.target.communes.length || !p ? body.target.communes : p.area_communes || [];
+    const names = state.communes.filter((c) => covered.includes(c.code))
+      .map((c) => c.name).join(", ") || "la zone choisie";
     $("confirm-text").textContent = p
       ? `« ${body.title} » (${SEVERITY[body.severity]}) sera envoyée à ${p.people} personne(s) ` +
         `de ${names} : ${p.recipients.sms || 0} par SMS, ${p.recipients.voice || 0} par appel. ` +

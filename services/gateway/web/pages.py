@@ -20,3 +20,11 @@ router.include_router(common_router())
 def console_feeds_script() -> FileResponse:
     """The console's vigilance feeds section: outcomes of the documents read, and reading one."""
     return FileResponse(FOLDER / "console_feeds.js", media_type=MEDIA_TYPES["js"], headers=HEADERS)
+
+
+@router.get(
+    "/console/map.js", response_class=FileResponse, openapi_extra=PUBLIC, name="console_map_js"
+)
+def console_map_script() -> FileResponse:
+    """The console's map: the communes' boundaries and the area of the alert being composed."""
+    return FileResponse(FOLDER / "console_map.js", media_type=MEDIA_TYPES["js"], headers=HEADERS)

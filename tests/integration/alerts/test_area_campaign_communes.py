@@ -10,7 +10,7 @@ import pytest
 
 from contracts.alerts import CampaignRequest, CampaignTarget
 from services.alerts import feed_records
-from services.alerts.campaign_ops import create_campaign
+from services.alerts.campaign_ops import create_campaign, preview_campaign
 from services.alerts.store import AlertsStore
 from services.alerts.territory import communes_from_geojson, to_geojson
 from services.common.errors import Forbidden
@@ -55,3 +55,14 @@ def test_the_mayor_of_one_commune_may_not_draft_an_area_over_the_next(
 
     with pytest.raises(Forbidden, match=METEREN):
         create_campaign(store, tenant, _request(), "maire-bailleul", MAYOR_BAILLEUL_CALLER)
+
+
+def test_the_preview_refuses_what_drafting_would_refuse(
+    store: AlertsStore, tenant: str, shared_data: Path
+) -> None:
+    _store_boundaries(store, tenant, shared_data)
+
+    with pytest.raises(Forbidden, match=METEREN):
+        preview_campaign(store, tenant, _request(), MAYOR_BAILLEUL_CALLER)
+    seen = preview_campaign(store, tenant, _request(), DISPATCHER_CALLER)
+    assert seen.area_communes == (BAILLEUL, METEREN) and seen.area_people == 0

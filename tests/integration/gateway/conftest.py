@@ -163,6 +163,8 @@ def services_amqp_uri(
         "TWILIO_BASE_URL": sandbox.base_url,
         "ALERTS_PUBLIC_BASE_URL": f"http://127.0.0.1:{public_gateway_port}",
         "ALERTS_CAP_SCHEMA": str(shared_data / "cap" / "CAP-v1.2.xsd"),
+        # A small Base Adresse Nationale file in its own format (Bailleul, Méteren).
+        "ALERTS_ADDRESS_DIR": str(REPO_ROOT / "tests" / "fixtures" / "ban"),
         "ROUTING_GRAPH": str(kempen_drive_artefact),
     }
     with log_path.open("wb") as log:

@@ -19,13 +19,16 @@ import phonenumbers
 import pytest
 from fastapi.testclient import TestClient
 
-from contracts.users import Role
+from contracts.gateway import TenantUpdate
+from contracts.users import Commune, Role
+from services.gateway.users import UserStore
 
-from .conftest import login
+from .conftest import COMMUNES, login
 
 pytestmark = pytest.mark.integration
 
 LILLE, VILLENEUVE = "59350", "59009"
+BAILLEUL = Commune(code="59043", name="Bailleul")
 HEADER = ("nom", "prénom", "téléphone", "commune", "date consentement", "vulnérable", "canal")
 T = TypeVar("T")
 
@@ -208,6 +211,48 @@ def test_a_mayor_imports_only_the_rows_of_their_communes(client: TestClient, as_
     rows = report["rows"]
     assert [r["status"] for r in rows] == ["imported", "rejected"]
     assert rows[1]["reasons"] == [f"commune '{VILLENEUVE}' is not one of yours"]
+
+
+def test_contacts_without_an_address_are_listed_as_not_placed_for_their_mayor(
+    client: TestClient, as_role: Auth
+) -> None:
+    report = import_csv(
+        client,
+        as_role(Role.DISPATCHER),
+        [person("Martin", mobile()), person("Durand", mobile(), VILLENEUVE)],
+    )
+
+    assert [r["placement"] for r in report["rows"]] == ["commune", "commune"]
+    assert [u["why"] for u in report["unplaced"]] == ["no address in the file"] * 2
+    listed = client.get("/contacts/unplaced", headers=as_role(Role.MAYOR))
+    assert listed.status_code == 200, listed.text
+    assert [(u["full_name"], u["commune"]) for u in listed.json()] == [("Jeanne Martin", LILLE)]
+    everyone = client.get("/contacts/unplaced", headers=as_role(Role.DISPATCHER)).json()
+    assert len(everyone) == 2
+
+
+def test_the_service_places_an_address_from_the_ban_files_it_is_given(
+    client: TestClient, as_role: Auth, store: UserStore
+) -> None:
+    store.set_tenant(TenantUpdate(name="CC de test", communes=(*COMMUNES, BAILLEUL)))
+    data = (
+        "nom;prénom;téléphone;commune;adresse;date consentement\r\n"
+        f"Lefebvre;Marie;{mobile()};Bailleul;12 rue d'Ypres;01/03/2025\r\n"
+    )
+    response = client.post(
+        "/contacts/import",
+        content=data.encode(),
+        headers={**as_role(Role.DISPATCHER), "Content-Type": "text/csv"},
+    )
+
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert (report["placed"], report["unplaced"]) == (1, [])
+    assert report["rows"][0]["placement"] == "housenumber"
+    contact_id = report["rows"][0]["contact_id"]
+    held = client.get(f"/contacts/{contact_id}/export", headers=as_role(Role.DISPATCHER)).json()
+    assert held["contact"]["location"] == {"lat": 50.73905, "lon": 2.73664}
+    assert held["contact"]["placed_from"] == "12 Rue d'Ypres, Bailleul"
 
 
 def test_export_and_erase_follow_the_mayors_communes(client: TestClient, as_role: Auth) -> None:

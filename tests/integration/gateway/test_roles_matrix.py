@@ -35,6 +35,7 @@ PUBLIC = {
     ("GET", "/console/console.js"),
     ("GET", "/console/console.css"),
     ("GET", "/console/feeds.js"),
+    ("GET", "/console/map.js"),
     ("GET", "/driver"),
     ("GET", "/driver/driver.js"),
     ("GET", "/driver/driver.css"),
