@@ -18,13 +18,20 @@ UPLOAD_SLACK_BYTES = 256 * 1024  # multipart boundaries and headers around an up
 
 
 class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, detail=too_large(limit))
+    def __init__(self, limit: int, upload: bool = False) -> None:
+        super().__init__(413, detail=too_large(limit, upload))
 
 
-def too_large(limit: int) -> str:
-    size = f"{limit / 1_000_000:.1f} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
-    return f"the request body is larger than {size}, the most this endpoint accepts"
+def too_large(limit: int, upload: bool = False) -> str:
+    if upload:
+        # An upload's cap is the file's; the slack for the form around it is ours, not theirs.
+        size = _size(limit - UPLOAD_SLACK_BYTES)
+        return f"the file is larger than {size}, the most this endpoint accepts"
+    return f"the request body is larger than {_size(limit)}, the most this endpoint accepts"
+
+
+def _size(limit: int) -> str:
+    return f"{round(limit / 1_000_000, 1):g} MB" if limit >= 1_000_000 else f"{limit // 1000} kB"
 
 
 class BodyLimit:
@@ -39,13 +46,14 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["path"] in self.larger_by_path
         limit = self.larger_by_path.get(scope["path"], self.max_bytes)
         declared = _content_length(scope)
         if declared == -1:
             await _answer(send, 400, "Content-Length must be a whole number of bytes")
             return
         if declared is not None and declared > limit:
-            await _answer(send, 413, too_large(limit))
+            await _answer(send, 413, too_large(limit, upload))
             return
         received = 0
         started = False
@@ -56,7 +64,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge(limit)
+                    raise BodyTooLarge(limit, upload)
             return message
 
         async def watched(message: Message) -> None:
@@ -70,7 +78,7 @@ class BodyLimit:
             # Raised where no exception handler sits (outside a route's body reading).
             if started:
                 raise
-            await _answer(send, 413, too_large(limit))
+            await _answer(send, 413, too_large(limit, upload))
 
 
 def _content_length(scope: Scope) -> int | None:
