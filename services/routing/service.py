@@ -41,6 +41,7 @@ from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
 from services.routing import matrix_cache, matrix_pool
 from services.routing.containers import registration_verdict
+from services.routing.day_entrypoints import DayEntrypoints
 from services.routing.deliveries import day_of, stop_of, vehicles_for
 from services.routing.dependencies import RoadNetwork, RoadNetworkHandle
 from services.routing.jobs import meal_job, waste_job
@@ -65,7 +66,7 @@ def _planned(plan: dict[str, Any]) -> RoundPlanned:
     )
 
 
-class RoutingService:
+class RoutingService(DayEntrypoints):
     name = "routing"
 
     store: RoutingStore = RedisStore(RoutingStore)
