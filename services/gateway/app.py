@@ -29,6 +29,7 @@ from services.gateway.routers import (
     driver_pages,
     escalations,
     health,
+    meals,
     rounds,
     routing,
     tenant,
@@ -95,6 +96,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         webhooks,
         pages,
         rounds,
+        meals,
         driver_pages,
     ):
         app.include_router(record_roles(module.router))

@@ -47,6 +47,9 @@ SAMPLE_PATH_VALUES = {
     "campaign_id": "cmp-matrix-1",
     "round_id": "meals-nope",
     "container_id": "c-matrix-1",
+    "senior_id": "s-matrix-1",
+    "vehicle_id": "van-matrix-1",
+    "day": "2026-12-07",
 }
 
 
