@@ -30,6 +30,7 @@ from services.gateway.routers import (
     escalations,
     health,
     meals,
+    meals_pages,
     rounds,
     routing,
     tenant,
@@ -97,6 +98,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         pages,
         rounds,
         meals,
+        meals_pages,
         driver_pages,
     ):
         app.include_router(record_roles(module.router))

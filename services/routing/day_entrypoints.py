@@ -22,7 +22,7 @@ from services.routing.jobs import meal_job
 from services.routing.jobs.tracking_job import legs_job, to_stops_job
 from services.routing.meals import doorstep, profiles
 from services.routing.meals.cutoff import PARIS
-from services.routing.meals.day import deliveries_of_day, delivery_id
+from services.routing.meals.day import day_of_delivery, deliveries_of_day, delivery_id
 from services.routing.meals.kitchen import kitchen_sheet
 from services.routing.meals_entrypoints import MEAL_ERRORS, MealsEntrypoints, _entry
 from services.routing.meals_store import AlreadyMarked
@@ -170,7 +170,9 @@ class DayEntrypoints(MealsEntrypoints):
         `no_answer`, which opens the welfare check) with the contacts and the families' SMS."""
         who = self._who(caller)
         wanted: DeliveryMark = self._valid(DeliveryMark, mark)
-        day = day_of(wanted.at)
+        # The day is the delivery's own (a mark sent late, after midnight, still counts).
+        named = day_of_delivery(delivery)
+        day = named.isoformat() if named else day_of(wanted.at)
         plan, vehicle = self._delivery(tenant, who, delivery, day)
         senior = doorstep.senior_of_stop(
             delivery, self.store.meals.seniors(tenant), dt.date.fromisoformat(day)
@@ -178,7 +180,7 @@ class DayEntrypoints(MealsEntrypoints):
         if senior is None:
             raise NotFound(f"no delivery {delivery} on a round of {day} that you drive")
         event_type, event = doorstep.door_event(
-            senior, delivery, plan["round_id"], wanted, who.username
+            senior, delivery, plan["round_id"], day, wanted, who.username
         )
         record = {"outcome": wanted.outcome, "at": wanted.at.isoformat(), "by": who.username,
                   "round_id": plan["round_id"], "vehicle_id": vehicle["vehicle_id"]}  # fmt: skip

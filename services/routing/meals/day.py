@@ -15,6 +15,17 @@ def delivery_id(senior_id: str, day: dt.date) -> str:
     return f"meal-{day:%Y%m%d}-{senior_id}"[:64]
 
 
+def day_of_delivery(delivery: str) -> dt.date | None:
+    """The day a meal delivery id names (`meal-YYYYMMDD-...`), or None for another id."""
+    parts = delivery.split("-", 2)
+    if len(parts) != 3 or parts[0] != "meal":
+        return None
+    try:
+        return dt.datetime.strptime(parts[1], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
 def deliveries_of_day(
     day: dt.date, orders: Iterable[Order], seniors: dict[str, Senior], settings: MealSettings
 ) -> tuple[list[DeliveryIn], list[dict[str, str]]]:

@@ -11,7 +11,6 @@ from contracts.base import Contract
 from contracts.deliveries import DeliveryFailed
 from contracts.meals import DeliveryMark, DriverRound, Order, Senior, StopView
 from contracts.meals_events import DeliveryCompleted
-from services.routing.deliveries import day_of
 from services.routing.meals.day import delivery_id as delivery_id_of
 from services.routing.meals.profiles import notices
 
@@ -73,12 +72,12 @@ def door_event(
     senior: Senior,
     delivery_id: str,
     round_id: str,
+    day: str,
     mark: DeliveryMark,
     by: str,
 ) -> tuple[str, Contract]:
     """`delivery_completed` for a meal handed over; `delivery_failed` otherwise (absent: the
     welfare check's `no_answer`), with the senior's contacts in order and the families' SMS."""
-    day = day_of(mark.at)
     if mark.outcome == "delivered":
         return "delivery_completed", DeliveryCompleted(
             delivery_id=delivery_id,

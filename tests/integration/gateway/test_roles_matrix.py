@@ -37,6 +37,12 @@ PUBLIC = {
     ("GET", "/driver"),
     ("GET", "/driver/driver.js"),
     ("GET", "/driver/driver.css"),
+    ("GET", "/family"),
+    ("GET", "/family/family.js"),
+    ("GET", "/family/family.css"),
+    ("GET", "/dispatch"),
+    ("GET", "/dispatch/dispatch.js"),
+    ("GET", "/dispatch/dispatch.css"),
     ("GET", "/pages/common.js"),
     ("GET", "/pages/common.css"),
 }
