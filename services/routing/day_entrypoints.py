@@ -22,7 +22,12 @@ from services.routing.jobs import meal_job
 from services.routing.jobs.tracking_job import legs_job, to_stops_job
 from services.routing.meals import doorstep, profiles
 from services.routing.meals.cutoff import PARIS
-from services.routing.meals.day import day_of_delivery, deliveries_of_day, delivery_id
+from services.routing.meals.day import (
+    day_of_delivery,
+    deliveries_of_day,
+    delivery_id,
+    senior_of_delivery,
+)
 from services.routing.meals.kitchen import kitchen_sheet
 from services.routing.meals_entrypoints import MEAL_ERRORS, MealsEntrypoints, _entry
 from services.routing.meals_store import AlreadyMarked
@@ -111,12 +116,17 @@ class DayEntrypoints(MealsEntrypoints):
                     return found[0], vehicle
         raise NotFound(f"no vehicle {vehicle_id} of yours on round {round_id}")
 
+    def _seniors_of(self, tenant: str, stops: list[dict[str, Any]]) -> dict[str, Senior]:
+        """Only the seniors these stops deliver (not the whole register)."""
+        ids = [senior_of_delivery(s["id"]) for s in stops]
+        return self.store.meals.seniors_by_id(tenant, [i for i in ids if i])  # type: ignore[no-any-return]
+
     def _view(self, tenant: str, plan: dict[str, Any], vehicle: dict[str, Any]) -> dict[str, Any]:
         day = dt.date.fromisoformat(str(plan["date"]))
         tracking = self.store.meals.tracking(tenant, plan["round_id"], vehicle["vehicle_id"])
         orders = {o.senior_id: o for o in self.store.meals.orders_of_day(tenant, day)}
         view = doorstep.driver_round(
-            plan, vehicle, self.store.meals.seniors(tenant), orders,
+            plan, vehicle, self._seniors_of(tenant, vehicle["stops"]), orders,
             self.store.meals.marks(tenant, day.isoformat()), tracking.get("etas", {}),
             "started" in tracking,
         )  # fmt: skip
@@ -175,7 +185,7 @@ class DayEntrypoints(MealsEntrypoints):
         day = named.isoformat() if named else day_of(wanted.at)
         plan, vehicle = self._delivery(tenant, who, delivery, day)
         senior = doorstep.senior_of_stop(
-            delivery, self.store.meals.seniors(tenant), dt.date.fromisoformat(day)
+            delivery, self._seniors_of(tenant, [{"id": delivery}]), dt.date.fromisoformat(day)
         )
         if senior is None:
             raise NotFound(f"no delivery {delivery} on a round of {day} that you drive")
@@ -239,7 +249,7 @@ class DayEntrypoints(MealsEntrypoints):
         )  # fmt: skip
         published = tracking.get("published", {})
         changed = moved(published, etas_s)
-        seniors = self.store.meals.seniors(tenant)
+        seniors = self._seniors_of(tenant, [{"id": i} for i in changed])
         events = []
         for stop_id in changed:
             senior = doorstep.senior_of_stop(stop_id, seniors, day)

@@ -62,6 +62,13 @@ class MealsStore:
         raw = self.client.hgetall(self._k(tenant, "seniors"))
         return {k: Senior.model_validate_json(v) for k, v in sorted(raw.items())}
 
+    def seniors_by_id(self, tenant: str, ids: Iterable[str]) -> dict[str, Senior]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        raw = self.client.hmget(self._k(tenant, "seniors"), wanted)
+        return {i: Senior.model_validate_json(v) for i, v in zip(wanted, raw, strict=True) if v}
+
     def save_seniors(
         self, tenant: str, changes: list[tuple[Senior, HistoryEntry]], unlinked: Iterable[str] = ()
     ) -> None:

@@ -15,6 +15,12 @@ def delivery_id(senior_id: str, day: dt.date) -> str:
     return f"meal-{day:%Y%m%d}-{senior_id}"[:64]
 
 
+def senior_of_delivery(delivery: str) -> str | None:
+    """The senior a meal delivery id names, or None for another id."""
+    parts = delivery.split("-", 2)
+    return parts[2] if len(parts) == 3 and parts[0] == "meal" else None
+
+
 def day_of_delivery(delivery: str) -> dt.date | None:
     """The day a meal delivery id names (`meal-YYYYMMDD-...`), or None for another id."""
     parts = delivery.split("-", 2)

@@ -12,13 +12,15 @@ from contracts.deliveries import DeliveryFailed
 from contracts.meals import DeliveryMark, DriverRound, Order, Senior, StopView
 from contracts.meals_events import DeliveryCompleted
 from services.routing.meals.day import delivery_id as delivery_id_of
+from services.routing.meals.day import senior_of_delivery
 from services.routing.meals.profiles import notices
 
 MARK_STATUS = {"delivered": "delivered", "absent": "absent", "refused": "refused"}
 
 
 def senior_of_stop(stop_id: str, seniors: Mapping[str, Senior], day: dt.date) -> Senior | None:
-    return next((s for s in seniors.values() if delivery_id_of(s.id, day) == stop_id), None)
+    senior = seniors.get(senior_of_delivery(stop_id) or "")
+    return senior if senior is not None and delivery_id_of(senior.id, day) == stop_id else None
 
 
 def _moment(raw: str | None) -> dt.datetime | None:
