@@ -249,7 +249,7 @@ def end_to_end(artefact: Path, fleet: list[dict[str, Any]], seconds: float) -> d
         f"routing:{tenant}:round:{round_id}", mapping={"plan": json.dumps(plan), "request": "{}"}
     )
     client.sadd(f"routing:{tenant}:rounds:{day}", round_id)
-    store.meals.set_day_round(tenant, day.isoformat(), round_id)
+    store.meals.set_day_round(tenant, day.isoformat(), plan)
 
     env = {
         **os.environ,

@@ -86,7 +86,7 @@ class DayEntrypoints(MealsEntrypoints):
             raise
         plan = {**plan, "skipped": [*plan.get("skipped", []), *left_out]}
         saved = self._keep_new_plan(tenant, plan, meal_request)  # type: ignore[attr-defined]
-        self.store.meals.set_day_round(tenant, day, round_id)
+        self.store.meals.set_day_round(tenant, day, saved)
         return saved  # type: ignore[no-any-return]
 
     def _day_plan(self, tenant: str, day: str) -> dict[str, Any] | None:
@@ -115,6 +115,18 @@ class DayEntrypoints(MealsEntrypoints):
                 if vehicle["vehicle_id"] == vehicle_id:
                     return found[0], vehicle
         raise NotFound(f"no vehicle {vehicle_id} of yours on round {round_id}")
+
+    def _driven_fast(
+        self, tenant: str, who: Caller, round_id: str, vehicle_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """`_driven` from the vehicle's own part of the day plan when there is one (a position
+        every few seconds from every van must not read the whole plan)."""
+        vehicle = self.store.meals.day_vehicle(tenant, round_id, vehicle_id)
+        if vehicle is None:
+            return self._driven(tenant, who, round_id, vehicle_id)
+        if not (who.tenant_wide or vehicle.get("driver") == who.username):
+            raise NotFound(f"no vehicle {vehicle_id} of yours on round {round_id}")
+        return {"round_id": round_id, "date": vehicle["date"], "kind": "meals"}, vehicle
 
     def _seniors_of(self, tenant: str, stops: list[dict[str, Any]]) -> dict[str, Senior]:
         """Only the seniors these stops deliver (not the whole register)."""
@@ -217,7 +229,7 @@ class DayEntrypoints(MealsEntrypoints):
         wanted: Position = self._valid(Position, position)
         if who.role is not Role.DRIVER:
             raise NotFound(f"no vehicle {wanted.vehicle_id} of yours on round {round_id}")
-        plan, vehicle = self._driven(tenant, who, round_id, wanted.vehicle_id)
+        plan, vehicle = self._driven_fast(tenant, who, round_id, wanted.vehicle_id)
         tracking = self.store.meals.tracking(tenant, round_id, wanted.vehicle_id)
         if "started" not in tracking:
             raise Conflict(f"round {round_id} is not started: start it first")
@@ -308,20 +320,12 @@ class DayEntrypoints(MealsEntrypoints):
             return FamilyTracking(
                 senior_id=senior.id, day=wanted, status=mark["outcome"]
             ).model_dump(mode="json")
-        plan = self._day_plan(tenant, day)
-        vehicle = next(
-            (
-                v
-                for v in (plan or {}).get("vehicles", [])
-                if any(s["id"] == mine for s in v["stops"])
-            ),
-            None,
-        )
-        if plan is None or vehicle is None:
+        carrier = self.store.meals.carrier(tenant, day, mine)
+        if carrier is None:
             return FamilyTracking(senior_id=senior.id, day=wanted, status="not_planned").model_dump(
                 mode="json"
             )
-        tracking = self.store.meals.tracking(tenant, plan["round_id"], vehicle["vehicle_id"])
+        tracking = self.store.meals.tracking(tenant, *carrier)
         etas = tracking.get("etas", {})
         remaining = [i for i in etas if i in etas]
         before = remaining.index(mine) if mine in remaining else None

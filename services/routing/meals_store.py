@@ -119,9 +119,34 @@ class MealsStore:
             pipe.execute()
 
     # -- the day --------------------------------------------------------------------------------
-    def set_day_round(self, tenant: str, day: str, round_id: str) -> None:
-        """The day's current meal plan (the last one a dispatcher made)."""
-        self.client.set(self._k(tenant, "meal-day", day), round_id)
+    def set_day_round(self, tenant: str, day: str, plan: dict[str, Any]) -> None:
+        """The day's current meal plan (the last one a dispatcher made), with each vehicle's
+        part and which vehicle carries each delivery: positions and families' questions read
+        these small pieces, not the whole plan."""
+        round_id = plan["round_id"]
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._k(tenant, "meal-day", day), round_id)
+            stops_key = self._k(tenant, "meal-stops", day)
+            pipe.delete(stops_key)
+            for vehicle in plan["vehicles"]:
+                part = json.dumps({**vehicle, "date": str(plan["date"])})
+                pipe.hset(self._k(tenant, "meal-vehicles", round_id), vehicle["vehicle_id"], part)
+                for stop in vehicle["stops"]:
+                    pipe.hset(stops_key, stop["id"], f"{round_id}|{vehicle['vehicle_id']}")
+            pipe.execute()
+
+    def day_vehicle(self, tenant: str, round_id: str, vehicle_id: str) -> dict[str, Any] | None:
+        """A vehicle's part of a day plan (set by `set_day_round`), or None."""
+        raw = self.client.hget(self._k(tenant, "meal-vehicles", round_id), vehicle_id)
+        return None if raw is None else dict(json.loads(raw))
+
+    def carrier(self, tenant: str, day: str, delivery: str) -> tuple[str, str] | None:
+        """(round id, vehicle id) of the day's current plan that carries `delivery`."""
+        raw = self.client.hget(self._k(tenant, "meal-stops", day), delivery)
+        if raw is None:
+            return None
+        round_id, vehicle_id = str(raw).split("|", 1)
+        return round_id, vehicle_id
 
     def day_round(self, tenant: str, day: str) -> str | None:
         found = self.client.get(self._k(tenant, "meal-day", day))
