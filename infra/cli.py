@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "infra.cli_users",
     "infra.cli_graph",
     "infra.cli_solve",
+    "infra.cli_demo",
 )
 
 
