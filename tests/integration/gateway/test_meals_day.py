@@ -31,7 +31,6 @@ DAY = dt.datetime.now(PARIS).date() + dt.timedelta(days=10)
 WEEK = DAY - dt.timedelta(days=DAY.weekday())
 KITCHEN = [51.2667, 4.7125]
 DRIVERS = ("driver-a", "driver-b", "driver-c")
-LATE = "van-b"
 
 
 def _ok(response: Any, code: int = 200) -> Any:
@@ -164,14 +163,18 @@ def test_a_simulated_day_of_meals(
         client.get("/meals/kitchen-sheet", params={"date": DAY.isoformat()}, headers=dispatcher)
     )
     planned = {s["id"] for v in plan["vehicles"] for s in v["stops"]}
+    # The solver may leave a van home: the late one is the first van that goes out.
+    vans = [v for v in plan["vehicles"] if v["stops"]]
+    late_id = vans[0]["vehicle_id"]
+    assert len(vans) >= 2, "40 meals need more than one van"
 
     etas_seen: dict[str, list[str]] = {}
     absent = None
-    for vehicle in plan["vehicles"]:
+    for vehicle in vans:
         driver = login(client, vehicle["driver"])
         base = f"/meal-rounds/{plan['round_id']}/{vehicle['vehicle_id']}"
         _ok(client.post(f"{base}/start", headers=driver))
-        late = 20 if vehicle["vehicle_id"] == LATE else 0
+        late = 20 if vehicle["vehicle_id"] == late_id else 0
         road = [[lat, lon] for lon, lat in vehicle["geometry"]["geometry"]["coordinates"]]
         last_stop = vehicle["stops"][-1]["id"]
         for n, stop in enumerate(vehicle["stops"]):
@@ -228,13 +231,13 @@ def test_a_simulated_day_of_meals(
         ("colin", 1),
     }
     # The late van's ETA for its last stop runs about 20 minutes behind the plan's arrival.
-    late_van = next(v for v in plan["vehicles"] if v["vehicle_id"] == LATE)
+    late_van = vans[0]
     planned_last = dt.datetime.combine(
         DAY, dt.time.fromisoformat(late_van["stops"][-1]["arrival"]), tzinfo=PARIS
     )
-    first_eta = dt.datetime.fromisoformat(etas_seen[LATE][0])
+    first_eta = dt.datetime.fromisoformat(etas_seen[late_id][0])
     assert dt.timedelta(minutes=12) <= first_eta - planned_last <= dt.timedelta(minutes=28)
-    on_time = next(v for v in plan["vehicles"] if v["vehicle_id"] != LATE)
+    on_time = vans[1]
     planned_other = dt.datetime.combine(
         DAY, dt.time.fromisoformat(on_time["stops"][-1]["arrival"]), tzinfo=PARIS
     )
