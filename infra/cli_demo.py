@@ -204,8 +204,10 @@ def _drive(
 ) -> None:
     """Every van's stops in the order of their (shifted) times, positions before each door."""
     steps = []
-    for vehicle in plan["vehicles"]:
-        late = LATE_MIN if vehicle["vehicle_id"] == "van-b" else 0
+    going = [v for v in plan["vehicles"] if v["stops"]]
+    for vehicle in going:
+        # The first van that goes out runs late: its families' ETAs move.
+        late = LATE_MIN if vehicle is going[0] else 0
         road = [
             [lat, lon]
             for lon, lat in (vehicle.get("geometry") or {})
