@@ -95,6 +95,15 @@ class DayEntrypoints(MealsEntrypoints):
         return None if found is None else found[0]  # type: ignore[no-any-return]
 
     @rpc(expected_exceptions=MEAL_ERRORS)
+    def get_meal_day(self, tenant: str, caller: dict[str, Any], day: str) -> dict[str, Any]:
+        """The day's current meal plan (the last one planned), or NotFound."""
+        self._dispatcher(caller, "read the day's plan")
+        plan = self._day_plan(tenant, self._day(day).isoformat())
+        if plan is None:
+            raise NotFound(f"no meal round is planned for {day}")
+        return plan
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
     def get_kitchen_sheet(self, tenant: str, caller: dict[str, Any], day: str) -> dict[str, Any]:
         """Counts by meal, diet and texture, per round of the day's current plan."""
         self._dispatcher(caller, "read the kitchen sheet")

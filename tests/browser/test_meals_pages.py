@@ -176,6 +176,8 @@ def test_a_dispatcher_plans_the_day_in_one_click_and_reads_the_kitchen_sheet(
     expect(page.locator("#rounds")).to_contain_text("3 arrêts")
     expect(page.locator("#map polyline")).to_have_count(1)
     expect(page.locator("#unserved")).to_contain_text("Aucun.")
+    page.get_by_role("button", name="Afficher").click()  # the day's current plan, read back
+    expect(page.locator("#rounds")).to_contain_text("van-1", timeout=WAIT_MS)
     sheet = page.locator("#sheet-table")
     expect(sheet).to_contain_text("Colin sauce citron")
     expect(sheet).to_contain_text("Blanquette de veau")

@@ -65,9 +65,10 @@
   }
 
   async function show() {
-    const plans = await api("GET", `/rounds?date=${$("day").value}`);
-    const meals = plans.filter((p) => p.kind === "meals");
-    state.plan = meals.length ? meals[meals.length - 1] : null;
+    try { state.plan = await api("GET", `/meals/day?date=${$("day").value}`); } catch (error) {
+      if (error.status !== 404) throw error;
+      state.plan = null;
+    }
     renderPlan(state.plan);
     await sheet();
   }

@@ -299,6 +299,17 @@ def plan_meal_day(body: DayPlanRequest, user: Dispatcher, gateway: GatewayDep) -
     return expect("routing", RoundPlan, answer)
 
 
+@router.get("/meals/day", response_model=RoundPlan, responses=ERRORS)
+def get_meal_day(
+    user: Dispatcher,
+    gateway: GatewayDep,
+    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+) -> RoundPlan:
+    """The day's current meal plan (the last one planned); 404 when none is."""
+    day = _today() if date is None else date
+    return expect("routing", RoundPlan, _call(gateway, user, "get_meal_day", day.isoformat()))
+
+
 @router.get("/meals/kitchen-sheet", response_model=KitchenSheet, responses=ERRORS)
 def kitchen_sheet(
     user: Dispatcher,
