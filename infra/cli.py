@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "infra.cli_graph",
     "infra.cli_solve",
     "infra.cli_feeds",
+    "infra.cli_demo",
 )
 
 

@@ -39,7 +39,7 @@ from services.common.events import (
 from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
-from services.routing import matrix_cache, matrix_pool
+from services.routing import day_entrypoints, matrix_cache, matrix_pool
 from services.routing.containers import registration_verdict
 from services.routing.deliveries import day_of, stop_of, vehicles_for
 from services.routing.dependencies import RoadNetwork, RoadNetworkHandle
@@ -65,7 +65,9 @@ def _planned(plan: dict[str, Any]) -> RoundPlanned:
     )
 
 
-class RoutingService:
+# The meals' entrypoints come from a mixin; imported as a module so that `nameko run` does not
+# take the mixin for a service of its own.
+class RoutingService(day_entrypoints.DayEntrypoints):
     name = "routing"
 
     store: RoutingStore = RedisStore(RoutingStore)

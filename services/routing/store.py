@@ -11,6 +11,7 @@ import redis
 from contracts.deliveries import DeliveryFailed, DeliveryFailureReport
 from services.common import outbox
 from services.common.settings import Settings, deployment_of
+from services.routing.meals_store import MealsStore
 
 PREFIX = "routing"
 DAY_S = 86_400
@@ -24,6 +25,7 @@ class RoutingStore:
         self.outbox_prefix = f"{PREFIX}:_:{deployment_of(settings.amqp_uri)}"
         self.rounds = RoundsStore(client, self.outbox_prefix)
         self.containers = ContainersStore(client, settings.readings_retention_days * DAY_S)
+        self.meals = MealsStore(client, self.outbox_prefix)
 
     def _delivery_key(self, tenant: str, delivery_id: str) -> str:
         return f"{PREFIX}:{tenant}:delivery:{delivery_id}"

@@ -11,8 +11,16 @@
   const REPORTED_KEY = "bocage.driver.reported";
   const KIND_LABELS = { delivery: "Livraison", container: "Conteneur", disposal: "Vidage" };
 
+  // Positions not sent yet (no network in the countryside): kept here, sent when back.
+  const QUEUE_KEY = "bocage.driver.positions";
+  const POSITION_EVERY_MS = 5000;
+  const OUTCOMES = [["delivered", "Livré", ""], ["absent", "Absent", "danger"],
+    ["refused", "Refusé", "secondary"]];
+
   const state = { token: sessionStorage.getItem(TOKEN_KEY), communes: [], pending: null,
-    reported: new Set(JSON.parse(sessionStorage.getItem(REPORTED_KEY) || "[]")) };
+    reported: new Set(JSON.parse(sessionStorage.getItem(REPORTED_KEY) || "[]")),
+    views: new Map(), tracking: null, lastFix: null,
+    queue: JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]") };
 
   const api = window.Bocage.client(() => state.token, () => forget());
 
@@ -68,6 +76,16 @@
   async function load() {
     const day = $("day").value;
     const plans = await api("GET", day ? `/me/round?date=${encodeURIComponent(day)}` : "/me/round");
+    state.views.clear();
+    for (const plan of plans.filter((p) => p.kind === "meals")) {
+      for (const vehicle of plan.vehicles) {
+        const path = `/meal-rounds/${encodeURIComponent(plan.round_id)}/` +
+          encodeURIComponent(vehicle.vehicle_id);
+        try {
+          state.views.set(`${plan.round_id}/${vehicle.vehicle_id}`, await api("GET", path));
+        } catch (error) { if (error.status !== 404) throw error; }
+      }
+    }
     render(plans);
   }
 
@@ -83,8 +101,14 @@
     return /^\d\d:\d\d$/.test(value || "") ? value : "—";
   }
 
+  // A meal stop marked at the door (livré, absent, refusé) is done for the driver.
+  function mealStop(plan, vehicle, stop) {
+    const view = state.views.get(`${plan.round_id}/${vehicle.vehicle_id}`);
+    return view && view.stops.find((s) => s.delivery_id === stop.id);
+  }
+
   function handled(roundId, stop) {
-    return stop.done || state.reported.has(`${roundId}/${stop.id}`);
+    return stop.done || stop.marked || state.reported.has(`${roundId}/${stop.id}`);
   }
 
   function render(plans) {
@@ -111,11 +135,18 @@
       `départ ${vehicle.departure}, retour ${vehicle.return_time}`);
     title.id = titleId;
 
-    const done = vehicle.stops.filter((stop) => stop.done);
-    const ahead = vehicle.stops.filter((stop) => !stop.done);
+    for (const stop of vehicle.stops) {
+      const seen = mealStop(plan, vehicle, stop);
+      if (seen) Object.assign(stop, { marked: seen.status !== "pending", meal: seen.meal,
+        texture: seen.texture, door_notes: seen.door_notes, status: seen.status });
+    }
+    const done = vehicle.stops.filter((stop) => stop.done || stop.marked);
+    const ahead = vehicle.stops.filter((stop) => !stop.done && !stop.marked);
     const next = ahead.find((stop) => !handled(plan.round_id, stop));
     const position = new Map(vehicle.stops.map((stop, i) => [stop.id, i + 1]));
 
+    const view = state.views.get(`${plan.round_id}/${vehicle.vehicle_id}`);
+    if (view) section.append(startButton(plan, vehicle, view));
     section.append(renderNext(plan, vehicle, next, position), title);
     section.append(renderMap(vehicle, next, position));
     const rest = ahead.filter((stop) => stop !== next);
@@ -162,7 +193,11 @@
       times.append(pair);
     }
     card.append(times);
-    if (stop.kind === "delivery") card.append(failureButton(plan, stop));
+    if (stop.meal !== undefined) {
+      if (stop.meal) card.append(el("p", "meal", `Repas : ${stop.meal} (${stop.texture})`));
+      if (stop.door_notes) card.append(el("p", "door-notes", `À la porte : ${stop.door_notes}`));
+      card.append(outcomeButtons(stop));
+    } else if (stop.kind === "delivery") card.append(failureButton(plan, stop));
     return card;
   }
 
@@ -175,10 +210,83 @@
     const line1 = el("div", "line1", stopTitle(stop));
     line1.prepend(el("span", "time", clock(stop.arrival)));
     item.append(num, line1, el("div", "line2", stop.address || ""));
-    if (stop.done) item.append(el("div", "line2", "Effectué"));
+    if (stop.marked) item.append(el("div", "line2", { delivered: "Livré", absent: "Absent",
+      refused: "Refusé" }[stop.status]));
+    else if (stop.done) item.append(el("div", "line2", "Effectué"));
     else if (reported) item.append(el("div", "state", "Absence signalée"));
     else if (stop.kind === "delivery") item.append(failureButton(plan, stop));
     return item;
+  }
+
+  // -- meals: start, mark at the door, positions -------------------------------------------
+  function startButton(plan, vehicle, view) {
+    const button = el("button", view.started ? "secondary small" : "", view.started ?
+      "Tournée démarrée" : "Démarrer la tournée");
+    button.type = "button";
+    button.id = "start-round";
+    button.disabled = view.started;
+    button.addEventListener("click", async () => {
+      try {
+        await api("POST", `/meal-rounds/${encodeURIComponent(plan.round_id)}/` +
+          `${encodeURIComponent(vehicle.vehicle_id)}/start`);
+        track(plan, vehicle);
+        await load();
+      } catch (error) { explain(error); }
+    });
+    if (view.started && !state.tracking) track(plan, vehicle);
+    return button;
+  }
+
+  function outcomeButtons(stop) {
+    const box = el("div", "actions outcomes");
+    for (const [outcome, label, style] of OUTCOMES) {
+      const button = el("button", style, label);
+      button.type = "button";
+      button.setAttribute("aria-label", `${label} chez ${stopTitle(stop)}`);
+      button.addEventListener("click", () => mark(stop, outcome, label));
+      box.append(button);
+    }
+    return box;
+  }
+
+  async function mark(stop, outcome, label) {
+    try {
+      await api("POST", `/meal-deliveries/${encodeURIComponent(stop.id)}/mark`,
+        { outcome, at: new Date().toISOString() });
+      await load();
+      notify(`${stopTitle(stop)} : ${label.toLowerCase()}.`);
+    } catch (error) { explain(error); }
+  }
+
+  // Every few seconds while the round runs; queued while offline, in order, sent when back.
+  function track(plan, vehicle) {
+    if (state.tracking) return;
+    state.tracking = { roundId: plan.round_id, vehicleId: vehicle.vehicle_id };
+    if (navigator.geolocation) {
+      navigator.geolocation.watchPosition((fix) => {
+        state.lastFix = [fix.coords.latitude, fix.coords.longitude];
+      }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
+    }
+    setInterval(() => {
+      if (!state.lastFix) return;
+      state.queue.push({ round_id: state.tracking.roundId, vehicle_id: state.tracking.vehicleId,
+        location: state.lastFix, at: new Date().toISOString() });
+      state.queue = state.queue.slice(-500);
+      flush();
+    }, POSITION_EVERY_MS);
+  }
+
+  async function flush() {
+    while (state.queue.length) {
+      const { round_id: roundId, ...position } = state.queue[0];
+      try {
+        await api("POST", `/meal-rounds/${encodeURIComponent(roundId)}/positions`, position);
+      } catch (error) {
+        if (!error.status) break;  // no network: keep it for later
+      }
+      state.queue.shift();
+    }
+    localStorage.setItem(QUEUE_KEY, JSON.stringify(state.queue));
   }
 
   function failureButton(plan, stop) {
@@ -367,6 +475,7 @@
     load().catch(explain);
   });
   $("print").addEventListener("click", () => window.print());
+  window.addEventListener("online", () => flush());
   $("failure-form").addEventListener("submit", sendFailure);
   $("failure-cancel").addEventListener("click", () => $("failure-dialog").close());
 

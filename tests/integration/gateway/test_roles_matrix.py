@@ -42,6 +42,12 @@ PUBLIC = {
     ("GET", "/covoiturage"),
     ("GET", "/covoiturage/covoiturage.js"),
     ("GET", "/covoiturage/covoiturage.css"),
+    ("GET", "/family"),
+    ("GET", "/family/family.js"),
+    ("GET", "/family/family.css"),
+    ("GET", "/dispatch"),
+    ("GET", "/dispatch/dispatch.js"),
+    ("GET", "/dispatch/dispatch.css"),
     ("GET", "/pages/common.js"),
     ("GET", "/pages/common.css"),
 }
@@ -57,6 +63,8 @@ SAMPLE_PATH_VALUES = {
     "request_id": "r-matrix-1",
     "booking_id": "b-matrix-1",
     "day": "2030-01-07",
+    "senior_id": "s-matrix-1",
+    "vehicle_id": "van-matrix-1",
 }
 
 

@@ -1,0 +1,315 @@
+"""Routing's entrypoints for seniors, families, menus and orders (issue 11), mixed into
+RoutingService. Thin: validate, ask the pure `meals` modules, store with the history and event.
+
+Who reaches a senior is decided here, from the Caller: dispatchers and admins all, a family only
+the seniors linked to it, a mayor those of their communes. Any other senior answers NotFound,
+exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from nameko.rpc import rpc
+
+from contracts.identity import Caller
+from contracts.meals import (
+    FamilyLink,
+    HistoryEntry,
+    MealSettings,
+    OrderIn,
+    OrderPlaced,
+    Pause,
+    Senior,
+    SeniorIn,
+    WeeklyMenu,
+)
+from contracts.users import Role
+from services.common.errors import Conflict, Forbidden, NotFound
+from services.common.events import InvalidMessage, make_message
+from services.routing.meals import ordering, profiles
+from services.routing.meals.cutoff import PARIS
+from services.routing.meals.register import import_report
+
+MEAL_ERRORS = (InvalidMessage, Conflict, NotFound, Forbidden)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(PARIS)
+
+
+def _entry(by: str, what: str) -> HistoryEntry:
+    return HistoryEntry(at=now(), by=by, what=what)
+
+
+class MealsEntrypoints:
+    """Mixed into RoutingService (which provides `store`, `_caller`, `_validated`, `_place`,
+    `_relay`)."""
+
+    store: Any
+
+    # -- helpers --------------------------------------------------------------------------------
+    def _who(self, caller: Any) -> Caller:
+        from services.routing.service import _caller
+
+        return _caller(caller)
+
+    def _valid(self, model: Any, raw: Any) -> Any:
+        from services.routing.service import _validated
+
+        return _validated(model, raw)
+
+    def _dispatcher(self, caller: Any, what: str) -> Caller:
+        who = self._who(caller)
+        if not who.tenant_wide:
+            raise Forbidden(f"only dispatchers and admins {what}")
+        return who
+
+    def _senior(self, tenant: str, who: Caller, senior_id: str) -> Senior:
+        senior = self.store.meals.senior(tenant, senior_id)
+        if senior is None or not profiles.reaches(who, senior):
+            raise NotFound(f"no senior {senior_id}")
+        return senior  # type: ignore[no-any-return]
+
+    def _placed(self, profile: SeniorIn) -> str | None:
+        """Why the senior's point cannot be used (too far from any road), naming the senior."""
+        placement = self._place(  # type: ignore[attr-defined]
+            [(profile.id, f"{profile.first_name} {profile.last_name}", profile.location)], False
+        )
+        if not placement.misplaced:
+            return None
+        return (
+            f"senior {placement.misplaced[0].describe()}: give the point of the door, on or "
+            "near a road"
+        )
+
+    # -- seniors --------------------------------------------------------------------------------
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def save_senior(
+        self, tenant: str, caller: dict[str, Any], profile: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Register or replace a senior's profile; pauses and linked families are kept."""
+        who = self._dispatcher(caller, "register seniors")
+        wanted: SeniorIn = self._valid(SeniorIn, profile)
+        problem = self._placed(wanted)
+        if problem:
+            raise InvalidMessage(problem)
+        current = self.store.meals.senior(tenant, wanted.id)
+        senior = profiles.replaced(current, wanted)
+        what = "profile updated" if current else "profile created"
+        self.store.meals.save_seniors(tenant, [(senior, _entry(who.username, what))])
+        return senior.model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def import_seniors(self, tenant: str, caller: dict[str, Any], csv_text: str) -> dict[str, Any]:
+        """Register the existing register (CSV, see `meals.register`); answers per row. A row
+        refused (invalid, off the road graph) changes nothing of the others."""
+        who = self._dispatcher(caller, "import seniors")
+        try:
+            report, valid = import_report(csv_text)
+        except ValueError as error:
+            raise InvalidMessage(str(error)) from None
+        placed = self._place(  # type: ignore[attr-defined]
+            [(p.id, f"{p.first_name} {p.last_name}", p.location) for _, p in valid], False
+        )
+        misplaced = {m.id: m.describe() for m in placed.misplaced}
+        changes = []
+        for row, profile in valid:
+            if profile.id in misplaced:
+                report[row] = {**report[row], "status": "refused",
+                               "detail": f"senior {misplaced[profile.id]}"}  # fmt: skip
+                continue
+            current = self.store.meals.senior(tenant, profile.id)
+            what = "profile imported" + (" (replaced)" if current else "")
+            changes.append((profiles.replaced(current, profile), _entry(who.username, what)))
+        self.store.meals.save_seniors(tenant, changes)
+        return {
+            "imported": len(changes),
+            "refused": len(report) - len(changes),
+            "rows": report,
+        }
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def list_seniors(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        who = self._who(caller)
+        if who.role is Role.FAMILY:
+            found = [self.store.meals.senior(tenant, i)
+                     for i in self.store.meals.family_senior_ids(tenant, who.username)]  # fmt: skip
+        else:
+            found = list(self.store.meals.seniors(tenant).values())
+        return [s.model_dump(mode="json") for s in found if s and profiles.reaches(who, s)]
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def get_senior(self, tenant: str, caller: dict[str, Any], senior_id: str) -> dict[str, Any]:
+        return self._senior(tenant, self._who(caller), senior_id).model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def set_pause(
+        self, tenant: str, caller: dict[str, Any], senior_id: str, pause: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Pause deliveries (a hospital stay), or extend the pause that starts the same day.
+        Deliveries resume by themselves the day after its end."""
+        who = self._dispatcher(caller, "pause deliveries")
+        senior = self._senior(tenant, who, senior_id)
+        wanted: Pause = self._valid(Pause, pause)
+        try:
+            changed = profiles.with_pause(senior, wanted)
+        except ValueError as error:
+            raise InvalidMessage(str(error)) from None
+        extended = any(p.start == wanted.start for p in senior.pauses)
+        what = f"pause {wanted.start} to {wanted.end}" + (" (extended)" if extended else "")
+        if wanted.reason:
+            what += f": {wanted.reason}"
+        self.store.meals.save_seniors(tenant, [(changed, _entry(who.username, what))])
+        return changed.model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def link_family(
+        self, tenant: str, caller: dict[str, Any], senior_id: str, link: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Link a family account to the senior (a dispatcher does, after checking who it is)."""
+        who = self._dispatcher(caller, "link families")
+        senior = self._senior(tenant, who, senior_id)
+        wanted: FamilyLink = self._valid(FamilyLink, link)
+        changed = profiles.linked(senior, wanted)
+        sms = " with SMS" if wanted.notify else ""
+        entry = _entry(who.username, f"family {wanted.username} linked{sms}")
+        self.store.meals.save_seniors(tenant, [(changed, entry)])
+        return changed.model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def unlink_family(
+        self, tenant: str, caller: dict[str, Any], senior_id: str, username: str
+    ) -> dict[str, Any]:
+        who = self._dispatcher(caller, "unlink families")
+        senior = self._senior(tenant, who, senior_id)
+        if username not in senior.family_usernames:
+            raise NotFound(f"family {username} is not linked to senior {senior_id}")
+        changed = profiles.unlinked(senior, username)
+        entry = _entry(who.username, f"family {username} unlinked")
+        self.store.meals.save_seniors(tenant, [(changed, entry)], unlinked=[username])
+        return changed.model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def senior_history(
+        self, tenant: str, caller: dict[str, Any], senior_id: str
+    ) -> list[dict[str, Any]]:
+        """Every change to the senior's profile and orders: who, when, what."""
+        self._senior(tenant, self._who(caller), senior_id)
+        return [e.model_dump(mode="json") for e in self.store.meals.history(tenant, senior_id)]
+
+    # -- settings and menus ---------------------------------------------------------------------
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def get_meal_settings(self, tenant: str, caller: dict[str, Any]) -> dict[str, Any]:
+        self._who(caller)
+        return self.store.meals.settings(tenant).model_dump(mode="json")  # type: ignore[no-any-return]
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def set_meal_settings(
+        self, tenant: str, caller: dict[str, Any], settings: dict[str, Any]
+    ) -> dict[str, Any]:
+        self._dispatcher(caller, "change the cutoffs")
+        wanted: MealSettings = self._valid(MealSettings, settings)
+        self.store.meals.save_settings(tenant, wanted)
+        return wanted.model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def publish_menu(
+        self, tenant: str, caller: dict[str, Any], menu: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The kitchen's menu of a week (replaces the week's menu; orders already placed keep
+        their dish)."""
+        self._dispatcher(caller, "publish menus")
+        wanted: WeeklyMenu = self._valid(WeeklyMenu, menu)
+        self.store.meals.save_menu(tenant, wanted)
+        return wanted.model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def get_menu(self, tenant: str, caller: dict[str, Any], week: str) -> dict[str, Any]:
+        self._who(caller)
+        monday = ordering.week_of(self._day(week))
+        menu = self.store.meals.menu(tenant, monday)
+        if menu is None:
+            raise NotFound(f"no menu is published for the week of {monday}")
+        return menu.model_dump(mode="json")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _day(raw: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(raw)
+        except (TypeError, ValueError):
+            raise InvalidMessage(f"{raw!r} is not a date (YYYY-MM-DD)") from None
+
+    # -- orders ---------------------------------------------------------------------------------
+    def _orderer(
+        self, tenant: str, caller: dict[str, Any], senior_id: str
+    ) -> tuple[Caller, Senior]:
+        who = self._who(caller)
+        if not (who.tenant_wide or who.role is Role.FAMILY):
+            raise Forbidden("only families, dispatchers and admins order meals")
+        return who, self._senior(tenant, who, senior_id)
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def place_order(
+        self, tenant: str, caller: dict[str, Any], senior_id: str, order: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Order (or change) the meal of a day. Refused with the reason, nothing saved: after
+        the cutoff, a paused day or a day without delivery, an unknown choice, a dish against
+        the senior's diet, texture or allergies. Publishes `order_placed`."""
+        who, senior = self._orderer(tenant, caller, senior_id)
+        wanted: OrderIn = self._valid(OrderIn, order)
+        settings = self.store.meals.settings(tenant)
+        menu = self.store.meals.menu(tenant, ordering.week_of(wanted.day))
+        try:
+            placed = ordering.place_order(senior, menu, wanted, who.username, now(), settings)
+        except ordering.OrderRefused as error:
+            raise InvalidMessage(str(error)) from None
+        previous = self.store.meals.order(tenant, senior_id, wanted.day)
+        verb = "changed" if previous and previous.status == "placed" else "ordered"
+        entry = _entry(who.username, f"{wanted.day}: {verb} {placed.choice_name}")
+        self._save_order(tenant, placed, entry)
+        return ordering.as_seen(placed, now(), settings).model_dump(mode="json")
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def cancel_order(
+        self, tenant: str, caller: dict[str, Any], senior_id: str, day: str
+    ) -> dict[str, Any]:
+        who, senior = self._orderer(tenant, caller, senior_id)
+        wanted = self._day(day)
+        current = self.store.meals.order(tenant, senior_id, wanted)
+        if current is None:
+            raise NotFound(f"no order for {senior.full_name} on {wanted}")
+        settings = self.store.meals.settings(tenant)
+        try:
+            cancelled = ordering.cancel_order(senior, current, who.username, now(), settings)
+        except ordering.OrderRefused as error:
+            raise InvalidMessage(str(error)) from None
+        entry = _entry(who.username, f"{wanted}: cancelled {current.choice_name}")
+        self._save_order(tenant, cancelled, entry)
+        return ordering.as_seen(cancelled, now(), settings).model_dump(mode="json")
+
+    def _save_order(self, tenant: str, order: Any, entry: HistoryEntry) -> None:
+        event = OrderPlaced(
+            senior_id=order.senior_id, day=order.day, choice_id=order.choice_id,
+            status=order.status, by=entry.by,
+        )  # fmt: skip
+        body = make_message(event, tenant=tenant)
+        self.store.meals.save_order(tenant, order, entry, ("order_placed", body))
+        self._relay()  # type: ignore[attr-defined]
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def senior_orders(
+        self, tenant: str, caller: dict[str, Any], senior_id: str, week: str
+    ) -> list[dict[str, Any]]:
+        """The senior's orders of the week, each saying whether it can still change and why
+        not."""
+        self._senior(tenant, self._who(caller), senior_id)
+        monday = ordering.week_of(self._day(week))
+        settings = self.store.meals.settings(tenant)
+        found = []
+        for offset in range(7):
+            order = self.store.meals.order(tenant, senior_id, monday + dt.timedelta(days=offset))
+            if order is not None:
+                found.append(ordering.as_seen(order, now(), settings).model_dump(mode="json"))
+        return found

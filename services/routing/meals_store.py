@@ -1,0 +1,224 @@
+"""The meals' state in Redis, under `routing:<tenant>:`: seniors, menus, orders, each senior's
+history, the day's marks at the door and the live tracking of the rounds.
+
+Every change and the event it publishes go in one transaction with the outbox (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+
+from contracts.meals import HistoryEntry, MealSettings, Order, Senior, WeeklyMenu
+from services.common import outbox
+
+PREFIX = "routing"
+# Tracking state of a round is worth nothing after a couple of days.
+TRACKING_TTL_S = 3 * 86_400
+Event = tuple[str, dict[str, Any]]  # (event type, envelope body)
+
+
+class AlreadyMarked(RuntimeError):
+    """The delivery was already marked (delivered, absent or refused)."""
+
+    def __init__(self, outcome: str, at: str, by: str) -> None:
+        super().__init__(f"already marked {outcome} at {at} by {by}")
+        self.outcome = outcome
+
+
+class MealsStore:
+    def __init__(self, client: redis.Redis, outbox_prefix: str) -> None:
+        self.client = client
+        self.outbox_prefix = outbox_prefix
+
+    def _k(self, tenant: str, *parts: str) -> str:
+        return ":".join((PREFIX, tenant, *parts))
+
+    def _history(self, pipe: Any, tenant: str, senior_id: str, entry: HistoryEntry) -> None:
+        pipe.rpush(self._k(tenant, "senior-history", senior_id), entry.model_dump_json())
+
+    def _events(self, pipe: Any, events: Iterable[Event]) -> None:
+        for event_type, body in events:
+            outbox.append(pipe, self.outbox_prefix, event_type, body)
+
+    # -- settings -------------------------------------------------------------------------------
+    def settings(self, tenant: str) -> MealSettings:
+        raw = self.client.get(self._k(tenant, "meal-settings"))
+        return MealSettings() if raw is None else MealSettings.model_validate_json(raw)
+
+    def save_settings(self, tenant: str, settings: MealSettings) -> None:
+        self.client.set(self._k(tenant, "meal-settings"), settings.model_dump_json())
+
+    # -- seniors --------------------------------------------------------------------------------
+    def senior(self, tenant: str, senior_id: str) -> Senior | None:
+        raw = self.client.hget(self._k(tenant, "seniors"), senior_id)
+        return None if raw is None else Senior.model_validate_json(raw)
+
+    def seniors(self, tenant: str) -> dict[str, Senior]:
+        raw = self.client.hgetall(self._k(tenant, "seniors"))
+        return {k: Senior.model_validate_json(v) for k, v in sorted(raw.items())}
+
+    def seniors_by_id(self, tenant: str, ids: Iterable[str]) -> dict[str, Senior]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        raw = self.client.hmget(self._k(tenant, "seniors"), wanted)
+        return {i: Senior.model_validate_json(v) for i, v in zip(wanted, raw, strict=True) if v}
+
+    def save_seniors(
+        self, tenant: str, changes: list[tuple[Senior, HistoryEntry]], unlinked: Iterable[str] = ()
+    ) -> None:
+        """Save profiles with their history entries; keep each family's index of seniors."""
+        with self.client.pipeline(transaction=True) as pipe:
+            for senior, entry in changes:
+                pipe.hset(self._k(tenant, "seniors"), senior.id, senior.model_dump_json())
+                for family in senior.family_usernames:
+                    pipe.sadd(self._k(tenant, "family-seniors", family), senior.id)
+                for family in unlinked:
+                    pipe.srem(self._k(tenant, "family-seniors", family), senior.id)
+                self._history(pipe, tenant, senior.id, entry)
+            pipe.execute()
+
+    def family_senior_ids(self, tenant: str, username: str) -> list[str]:
+        return sorted(self.client.smembers(self._k(tenant, "family-seniors", username)))
+
+    def history(self, tenant: str, senior_id: str) -> list[HistoryEntry]:
+        raw = self.client.lrange(self._k(tenant, "senior-history", senior_id), 0, -1)
+        return [HistoryEntry.model_validate_json(item) for item in raw]
+
+    # -- menus ----------------------------------------------------------------------------------
+    def menu(self, tenant: str, week: dt.date) -> WeeklyMenu | None:
+        raw = self.client.get(self._k(tenant, "menu", week.isoformat()))
+        return None if raw is None else WeeklyMenu.model_validate_json(raw)
+
+    def save_menu(self, tenant: str, menu: WeeklyMenu) -> None:
+        self.client.set(self._k(tenant, "menu", menu.week.isoformat()), menu.model_dump_json())
+
+    # -- orders ---------------------------------------------------------------------------------
+    def order(self, tenant: str, senior_id: str, day: dt.date) -> Order | None:
+        raw = self.client.hget(self._k(tenant, "orders", day.isoformat()), senior_id)
+        return None if raw is None else Order.model_validate_json(raw)
+
+    def orders_of_day(self, tenant: str, day: dt.date) -> list[Order]:
+        raw = self.client.hvals(self._k(tenant, "orders", day.isoformat()))
+        return sorted((Order.model_validate_json(v) for v in raw), key=lambda o: o.senior_id)
+
+    def save_order(self, tenant: str, order: Order, entry: HistoryEntry, event: Event) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                self._k(tenant, "orders", order.day.isoformat()),
+                order.senior_id,
+                order.model_dump_json(),
+            )
+            self._history(pipe, tenant, order.senior_id, entry)
+            self._events(pipe, [event])
+            pipe.execute()
+
+    # -- the day --------------------------------------------------------------------------------
+    def set_day_round(self, tenant: str, day: str, plan: dict[str, Any]) -> None:
+        """The day's current meal plan (the last one a dispatcher made), with each vehicle's
+        part and which vehicle carries each delivery: positions and families' questions read
+        these small pieces, not the whole plan."""
+        round_id = plan["round_id"]
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self._k(tenant, "meal-day", day), round_id)
+            stops_key = self._k(tenant, "meal-stops", day)
+            pipe.delete(stops_key)
+            for vehicle in plan["vehicles"]:
+                part = json.dumps({**vehicle, "date": str(plan["date"])})
+                pipe.hset(self._k(tenant, "meal-vehicles", round_id), vehicle["vehicle_id"], part)
+                for stop in vehicle["stops"]:
+                    pipe.hset(stops_key, stop["id"], f"{round_id}|{vehicle['vehicle_id']}")
+            pipe.execute()
+
+    def day_vehicle(self, tenant: str, round_id: str, vehicle_id: str) -> dict[str, Any] | None:
+        """A vehicle's part of a day plan (set by `set_day_round`), or None."""
+        raw = self.client.hget(self._k(tenant, "meal-vehicles", round_id), vehicle_id)
+        return None if raw is None else dict(json.loads(raw))
+
+    def carrier(self, tenant: str, day: str, delivery: str) -> tuple[str, str] | None:
+        """(round id, vehicle id) of the day's current plan that carries `delivery`."""
+        raw = self.client.hget(self._k(tenant, "meal-stops", day), delivery)
+        if raw is None:
+            return None
+        round_id, vehicle_id = str(raw).split("|", 1)
+        return round_id, vehicle_id
+
+    def day_round(self, tenant: str, day: str) -> str | None:
+        found = self.client.get(self._k(tenant, "meal-day", day))
+        return None if found is None else str(found)
+
+    # -- the door -------------------------------------------------------------------------------
+    def marks(self, tenant: str, day: str) -> dict[str, dict[str, str]]:
+        raw = self.client.hgetall(self._k(tenant, "marks", day))
+        return {k: json.loads(v) for k, v in raw.items()}
+
+    def mark(
+        self,
+        tenant: str,
+        day: str,
+        delivery_id: str,
+        mark: dict[str, str],
+        senior_id: str,
+        entry: HistoryEntry,
+        events: list[Event],
+    ) -> None:
+        """Record what happened at the door once; a second mark raises AlreadyMarked and changes
+        nothing (the events go out only with the first)."""
+        key = self._k(tenant, "marks", day)
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    existing = pipe.hget(key, delivery_id)
+                    if existing is not None:
+                        pipe.unwatch()
+                        found = json.loads(existing)
+                        raise AlreadyMarked(found["outcome"], found["at"], found["by"])
+                    pipe.multi()
+                    pipe.hset(key, delivery_id, json.dumps(mark))
+                    pipe.expire(key, TRACKING_TTL_S * 30)
+                    self._history(pipe, tenant, senior_id, entry)
+                    self._events(pipe, events)
+                    pipe.execute()
+                    return
+                except redis.WatchError:
+                    continue
+
+    # -- live tracking --------------------------------------------------------------------------
+    def _tracking_key(self, tenant: str, round_id: str, vehicle_id: str) -> str:
+        return self._k(tenant, "tracking", round_id, vehicle_id)
+
+    def tracking(self, tenant: str, round_id: str, vehicle_id: str) -> dict[str, Any]:
+        raw = self.client.hgetall(self._tracking_key(tenant, round_id, vehicle_id))
+        return {k: json.loads(v) for k, v in raw.items()}
+
+    def start_tracking(
+        self, tenant: str, round_id: str, vehicle_id: str, started: dict[str, Any]
+    ) -> bool:
+        """Start the round once (True); a second start keeps the first (False)."""
+        key = self._tracking_key(tenant, round_id, vehicle_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hsetnx(key, "started", json.dumps(started))
+            pipe.expire(key, TRACKING_TTL_S)
+            first, _ = pipe.execute()
+        return bool(first)
+
+    def save_tracking(
+        self,
+        tenant: str,
+        round_id: str,
+        vehicle_id: str,
+        fields: dict[str, Any],
+        events: list[Event],
+    ) -> None:
+        key = self._tracking_key(tenant, round_id, vehicle_id)
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(key, mapping={k: json.dumps(v) for k, v in fields.items()})
+            pipe.expire(key, TRACKING_TTL_S)
+            self._events(pipe, events)
+            pipe.execute()
