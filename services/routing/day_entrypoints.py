@@ -190,7 +190,7 @@ class DayEntrypoints(MealsEntrypoints):
             for vehicle in vehicles_for(who, plan):
                 if any(s["id"] == delivery for s in vehicle["stops"]):
                     return plan, vehicle
-        raise NotFound(f"no delivery {delivery} on a round of {day} that you drive")
+        raise NotFound(f"no delivery {delivery} on a round that you drive")
 
     @rpc(expected_exceptions=MEAL_ERRORS)
     def mark_delivery(
@@ -209,7 +209,7 @@ class DayEntrypoints(MealsEntrypoints):
             delivery, self._seniors_of(tenant, [{"id": delivery}]), dt.date.fromisoformat(day)
         )
         if senior is None:
-            raise NotFound(f"no delivery {delivery} on a round of {day} that you drive")
+            raise NotFound(f"no delivery {delivery} on a round that you drive")
         event_type, event = doorstep.door_event(
             senior, delivery, plan["round_id"], day, wanted, who.username
         )
