@@ -56,6 +56,7 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
                 sms_segments_per_second=self.alerts_settings.sms_segments_per_second,
                 calls_per_second=self.alerts_settings.calls_per_second,
                 batch=self.alerts_settings.concurrency,
+                lease_s=self.alerts_settings.lease_s,
             ),
             spawn=self._spawn,
             sleep=eventlet.sleep,
@@ -70,12 +71,8 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
         self.container.spawn_managed_thread(self._loop, identifier="alerts-delivery-engine")
 
     def _loop(self) -> None:
-        try:
-            settled = self.sender.recover()
-            if settled:
-                log.info("settled %d recipients left in flight by a previous run", settled)
-        except Exception:
-            log.exception("recovery failed; will retry on the next start")
+        # Each step renews this instance's lease and, once per lease period, takes over what
+        # dead instances left in flight (see CampaignSender.heartbeat).
         while self.running:
             try:
                 started = self.sender.step()
@@ -90,7 +87,10 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
     def stop(self) -> None:
         self.running = False
         self.pool.waitall()
-        self.client.close()
+        try:
+            self.store.drop_lease(self.sender.owner)  # nothing left in flight: no need to wait
+        finally:
+            self.client.close()
 
     def kill(self) -> None:
         self.running = False

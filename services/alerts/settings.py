@@ -28,6 +28,9 @@ class AlertsSettings(BaseModel):
     calls_per_second: float = Field(default=0.0, alias="ALERTS_CALL_RATE", ge=0)
     provider_timeout_s: float = Field(default=10.0, alias="ALERTS_PROVIDER_TIMEOUT_S", gt=0, le=120)
     concurrency: int = Field(default=48, alias="ALERTS_SENDER_CONCURRENCY", ge=1, le=1000)
+    # An instance that has not renewed its lease in Redis for this long is taken for dead, and
+    # another instance settles what it left in flight.
+    lease_s: float = Field(default=10.0, alias="ALERTS_LEASE_S", ge=1, le=600)
     max_calls: int = Field(default=3, alias="ALERTS_MAX_CALLS", ge=1, le=10)
     recall_after_s: float = Field(default=300.0, alias="ALERTS_RECALL_AFTER_S", ge=0)
     cap_schema: str | None = Field(default=None, alias="ALERTS_CAP_SCHEMA")
