@@ -40,6 +40,7 @@ def _accept(sandbox: Sandbox, form: Form) -> Message:
         raise errors.unsubscribed()
     segments = count_segments(body or "").segments
     if not sandbox.bucket.try_take(segments):
+        sandbox.rate_limited += 1
         raise errors.too_many_requests()
     return Message(
         sid=new_sid("SM"),
