@@ -192,21 +192,39 @@ class CampaignSender:
             log.exception("could not schedule the retry of %s/%s/%s", campaign_id, number, key)
 
     def _deliver(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
+        prepared = self._prepare(tenant, campaign_id, number, key)
+        if prepared is None:
+            return
+        campaign, message, state = prepared
+        self.sleep(self._wait_for_pace(message, state))
+        status_url = self._callback(tenant, campaign_id, number, state, "status")
+        if state.channel == "sms":
+            answer = self.channel.send_sms(state.e164, message.text, status_url)
+        else:
+            twiml = self._twiml(tenant, campaign_id, number, state, message)
+            answer = self.channel.place_call(state.e164, twiml, status_url)
+        self._record(tenant, campaign, number, state, answer)
+
+    def _prepare(
+        self, tenant: str, campaign_id: str, number: int, key: str
+    ) -> tuple[Campaign, CampaignMessage, RecipientState] | None:
+        """Everything before the request: None when there is nothing to send (already handled,
+        opted out, cancelled, or found accepted by the provider after an unsure attempt)."""
         campaign = self._campaign(tenant, campaign_id)
         if campaign is not None and number > len(campaign.messages):
             campaign = self._campaign(tenant, campaign_id, refresh=True)  # a new follow-up
         if campaign is None:
             self.store.release(tenant, campaign_id, number, key)
-            return
+            return None
         if campaign.status == "cancelled":
             self.store.update_state(tenant, campaign_id, number, key, {"status": "cancelled"})
             self.store.release(tenant, campaign_id, number, key)
-            return
+            return None
         outcome, state = self.store.begin_send(tenant, campaign_id, number, key)
         if outcome != "sending" or state is None:
             # Already handled (a redelivery), opted out, or gone: nothing to send.
             self.store.release(tenant, campaign_id, number, key)
-            return
+            return None
         message = campaign.messages[number - 1]
         if state.unsure_since is not None:
             # An earlier attempt went unanswered: it may have left. Ask before sending again.
@@ -215,37 +233,41 @@ class CampaignSender:
             except Exception as error:  # the provider cannot tell now: ask again later
                 answer = ProviderAnswer(http_status=None, message=str(error), maybe_sent=True)
                 self._record(tenant, campaign, number, state, answer)
-                return
+                return None
             if sid is not None:
                 self.store.finish_send(tenant, campaign_id, number, key, "accepted", sid)
-                return
-        answer = self._send(tenant, campaign, message, state)
-        self._record(tenant, campaign, number, state, answer)
+                return None
+        return campaign, message, state
 
-    def _send(
-        self, tenant: str, campaign: Campaign, message: CampaignMessage, state: RecipientState
-    ) -> ProviderAnswer:
-        ids = {"tenant": tenant, "campaign": campaign.campaign_id, "message": message.number}
-        status_url = callback_url(
-            self.config.public_base_url, "/webhooks/twilio/status", **ids, key=state.key
+    def _callback(
+        self, tenant: str, campaign_id: str, number: int, state: RecipientState, kind: str
+    ) -> str | None:
+        return callback_url(
+            self.config.public_base_url,
+            f"/webhooks/twilio/{kind}",
+            tenant=tenant,
+            campaign=campaign_id,
+            message=number,
+            key=state.key,
         )
+
+    def _twiml(
+        self,
+        tenant: str,
+        campaign_id: str,
+        number: int,
+        state: RecipientState,
+        message: CampaignMessage,
+    ) -> str:
+        """The call's script; a vulnerable person is asked to press 1."""
+        gather = self._callback(tenant, campaign_id, number, state, "gather")
+        return voice_twiml(message.voice_text, gather if state.vulnerable else None)
+
+    def _wait_for_pace(self, message: CampaignMessage, state: RecipientState) -> float:
         if state.channel == "sms":
             cost = analyse(message.text).segments
-            self.sleep(
-                self._pace(self.config.sms_bucket, self.config.sms_segments_per_second, cost)
-            )
-            return self.channel.send_sms(state.e164, message.text, status_url)
-        gather_url = (
-            callback_url(
-                self.config.public_base_url, "/webhooks/twilio/gather", **ids, key=state.key
-            )
-            if state.vulnerable
-            else None
-        )
-        self.sleep(self._pace("calls", self.config.calls_per_second, 1))
-        return self.channel.place_call(
-            state.e164, voice_twiml(message.voice_text, gather_url), status_url
-        )
+            return self._pace(self.config.sms_bucket, self.config.sms_segments_per_second, cost)
+        return self._pace("calls", self.config.calls_per_second, 1)
 
     def _pace(self, bucket: str, rate: float, cost: float) -> float:
         # Half a second of burst: after a pause the instances cannot jointly exceed the pace.
