@@ -67,6 +67,8 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
         self.pool.spawn_n(fn, *args)
 
     def start(self) -> None:
+        if self.alerts_settings.delivery == "external":
+            return  # asyncio sender processes deliver (services/alerts/async_sender.py)
         self.running = True
         self.container.spawn_managed_thread(self._loop, identifier="alerts-delivery-engine")
 
@@ -81,8 +83,15 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
                 started = 0
             # Keep the pool fed without spinning: wait while it is full, rest when idle.
             while self.running and self.pool.free() == 0:
+                self._heartbeat()  # the lease must outlive a full pool waiting on the pace
                 eventlet.sleep(0.01)
             eventlet.sleep(0 if started else 0.2)
+
+    def _heartbeat(self) -> None:
+        try:
+            self.sender.heartbeat()
+        except Exception:
+            log.exception("could not renew the delivery lease")
 
     def stop(self) -> None:
         self.running = False

@@ -192,11 +192,16 @@ class CampaignSender:
             log.exception("could not schedule the retry of %s/%s/%s", campaign_id, number, key)
 
     def _deliver(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
-        prepared = self._prepare(tenant, campaign_id, number, key)
-        if prepared is None:
+        found = self._message_for(tenant, campaign_id, number, key)
+        if found is None:
             return
-        campaign, message, state = prepared
-        self.sleep(self._wait_for_pace(message, state))
+        campaign, message = found
+        # The pace first, then `begin`: a recipient taken over while this instance waited
+        # (stalled past its lease) is then not sent by both.
+        self.sleep(self._wait_for_pace(message, key))
+        state = self._begin(tenant, campaign, number, key)
+        if state is None:
+            return
         status_url = self._callback(tenant, campaign_id, number, state, "status")
         if state.channel == "sms":
             answer = self.channel.send_sms(state.e164, message.text, status_url)
@@ -205,11 +210,10 @@ class CampaignSender:
             answer = self.channel.place_call(state.e164, twiml, status_url)
         self._record(tenant, campaign, number, state, answer)
 
-    def _prepare(
+    def _message_for(
         self, tenant: str, campaign_id: str, number: int, key: str
-    ) -> tuple[Campaign, CampaignMessage, RecipientState] | None:
-        """Everything before the request: None when there is nothing to send (already handled,
-        opted out, cancelled, or found accepted by the provider after an unsure attempt)."""
+    ) -> tuple[Campaign, CampaignMessage] | None:
+        """The campaign and message to send; None when there is none (gone, cancelled)."""
         campaign = self._campaign(tenant, campaign_id)
         if campaign is not None and number > len(campaign.messages):
             campaign = self._campaign(tenant, campaign_id, refresh=True)  # a new follow-up
@@ -220,14 +224,24 @@ class CampaignSender:
             self.store.update_state(tenant, campaign_id, number, key, {"status": "cancelled"})
             self.store.release(tenant, campaign_id, number, key)
             return None
-        outcome, state = self.store.begin_send(tenant, campaign_id, number, key)
+        return campaign, campaign.messages[number - 1]
+
+    def _begin(
+        self, tenant: str, campaign: Campaign, number: int, key: str
+    ) -> RecipientState | None:
+        """Mark the recipient `sending`; None when there is nothing to send (another instance
+        has it, already handled, opted out, or found accepted after an unsure attempt)."""
+        campaign_id = campaign.campaign_id
+        outcome, state = self.store.begin_send(tenant, campaign_id, number, key, self.owner)
+        if outcome == "not_mine":
+            return None  # taken over by a live instance: it is theirs now
         if outcome != "sending" or state is None:
             # Already handled (a redelivery), opted out, or gone: nothing to send.
             self.store.release(tenant, campaign_id, number, key)
             return None
-        message = campaign.messages[number - 1]
         if state.unsure_since is not None:
             # An earlier attempt went unanswered: it may have left. Ask before sending again.
+            message = campaign.messages[number - 1]
             try:
                 sid = self._find_sent(message, state, state.unsure_since)
             except Exception as error:  # the provider cannot tell now: ask again later
@@ -237,7 +251,7 @@ class CampaignSender:
             if sid is not None:
                 self.store.finish_send(tenant, campaign_id, number, key, "accepted", sid)
                 return None
-        return campaign, message, state
+        return state
 
     def _callback(
         self, tenant: str, campaign_id: str, number: int, state: RecipientState, kind: str
@@ -263,8 +277,8 @@ class CampaignSender:
         gather = self._callback(tenant, campaign_id, number, state, "gather")
         return voice_twiml(message.voice_text, gather if state.vulnerable else None)
 
-    def _wait_for_pace(self, message: CampaignMessage, state: RecipientState) -> float:
-        if state.channel == "sms":
+    def _wait_for_pace(self, message: CampaignMessage, key: str) -> float:
+        if not key.endswith(":voice"):
             cost = analyse(message.text).segments
             return self._pace(self.config.sms_bucket, self.config.sms_segments_per_second, cost)
         return self._pace("calls", self.config.calls_per_second, 1)

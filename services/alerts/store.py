@@ -85,9 +85,12 @@ return added
 
 
 # The two hot steps of a send, each one round trip (100,000 recipients make round trips count).
-# BEGIN: a pending recipient becomes `sending` (or `opted_out`, for an SMS to an opted-out number);
-# anything else is left alone and reported as such. The counts hash follows every change.
+# BEGIN: only by the instance the recipient is in flight with (another may have taken it over
+# while this one was stalled past its lease); a pending recipient becomes `sending` (or
+# `opted_out`, for an SMS to an opted-out number); anything else is left alone and reported as
+# such. The counts hash follows every change.
 _BEGIN_SEND = """
+if redis.call('HGET', KEYS[5], ARGV[3]) ~= ARGV[2] then return {'not_mine', ''} end
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'missing', ''} end
 local state = cjson.decode(raw)
@@ -705,17 +708,19 @@ class AlertsStore:
                     continue
 
     def begin_send(
-        self, tenant: str, campaign_id: str, number: int, key: str
+        self, tenant: str, campaign_id: str, number: int, key: str, owner: str
     ) -> tuple[str, RecipientState | None]:
-        """Mark a pending recipient `sending` (or `opted_out`); returns (outcome, state)."""
+        """Mark a pending recipient `sending` (or `opted_out`) if it is in flight with `owner`;
+        returns (outcome, state); outcome `not_mine` when another instance has it now."""
         outcome, raw = self._begin_send(
             keys=[
                 self._msg(tenant, campaign_id, number, "r", key),
                 self._msg(tenant, campaign_id, number, "counts"),
                 self._k(tenant, "optout"),
                 self._shared("optout"),
+                self._msg(tenant, campaign_id, number, "inflight"),
             ],
-            args=[datetime.now(UTC).isoformat()],
+            args=[datetime.now(UTC).isoformat(), owner, key],
         )
         state = RecipientState.model_validate_json(raw) if raw else None
         return str(outcome), state

@@ -1,4 +1,6 @@
-"""Three alerts instances share one campaign; one is killed with -9 half-way.
+"""Three delivery instances share one campaign; one is killed with -9 half-way. Run twice: three
+nameko alerts services delivering inline, and one alerts service (RPC only) with three asyncio
+sender processes (`services.alerts.async_sender`).
 
 What a user notices: every phone gets the alert exactly once, the campaign ends `sent`, and the
 provider never refuses a message for going over the account's rate: the three instances keep
@@ -25,9 +27,9 @@ from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, REPO_ROOT, SandboxPro
 
 pytestmark = pytest.mark.service
 
-PEOPLE = 600
+PEOPLE = 450
 PROVIDER_RATE = 70  # what the sandbox accepts per second before answering 429
-OUR_RATE = 50  # what the deployment is configured to send, across all its instances
+OUR_RATE = 35  # what the deployment sends, across all its instances (3 × 35 would exceed it)
 
 
 @pytest.fixture
@@ -38,9 +40,11 @@ def sandbox() -> Iterator[SandboxProcess]:
     process.stop()
 
 
-def _start_alerts(
-    config: dict[str, Any], sandbox: SandboxProcess, log: Path
+def _start(
+    config: dict[str, Any], sandbox: SandboxProcess, log: Path, part: str
 ) -> subprocess.Popen[bytes]:
+    """`part`: "inline" (a nameko alerts service that delivers), "rpc" (one that does not),
+    or "asyncio" (an asyncio sender process)."""
     env = {
         **os.environ,
         "AMQP_URI": config["AMQP_URI"],
@@ -50,10 +54,16 @@ def _start_alerts(
         "TWILIO_BASE_URL": sandbox.base_url,
         "ALERTS_SMS_RATE": str(OUR_RATE),
         "ALERTS_LEASE_S": "3",
+        "ALERTS_DELIVERY": "inline" if part == "inline" else "external",
     }
+    command = (
+        ["-m", "services.alerts.async_sender"]
+        if part == "asyncio"
+        else ["-m", "nameko", "run", "--config", "infra/nameko.yaml",
+              "services.alerts.service:AlertsService"]
+    )  # fmt: skip
     return subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", "infra/nameko.yaml",
-         "services.alerts.service:AlertsService"],
+        [sys.executable, *command],
         cwd=REPO_ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
 
@@ -79,18 +89,25 @@ def _accepted(view: dict[str, Any]) -> int:
     return int(view["progress"][0]["by_status"].get("accepted", 0))
 
 
+@pytest.mark.parametrize("delivery", ["inline", "asyncio"])
 def test_three_instances_and_a_kill_9_keep_the_pace_and_send_each_alert_once(
-    service_config: dict[str, Any], sandbox: SandboxProcess, tenant: str, tmp_path: Path
+    service_config: dict[str, Any],
+    sandbox: SandboxProcess,
+    tenant: str,
+    tmp_path: Path,
+    delivery: str,
 ) -> None:
     rows = [
         f"P{i};Pers;06 61 00 {i // 100:02d} {i % 100:02d};59043;non;01/02/2025"
         for i in range(PEOPLE)
     ]
     csv_text = "nom;prénom;téléphone;commune;vulnérable;date consentement\n" + "\n".join(rows)
-    logs = [tmp_path / f"alerts-{n}.log" for n in range(3)]
-    instances = [_start_alerts(service_config, sandbox, log) for log in logs]
+    logs = [tmp_path / f"sender-{n}.log" for n in range(3)]
+    instances = [_start(service_config, sandbox, log, delivery) for log in logs]
+    if delivery == "asyncio":
+        instances.append(_start(service_config, sandbox, tmp_path / "alerts.log", "rpc"))
     try:
-        for log in logs:
+        for log in logs if delivery == "inline" else [tmp_path / "alerts.log"]:
             _wait_until_serving(service_config, log)
         with ServiceRpcProxy("alerts", service_config, timeout=30) as alerts:
             encoded = base64.b64encode(csv_text.encode()).decode()
