@@ -13,6 +13,7 @@ No eventlet here: the caller injects `spawn` and `sleep` (green in the service, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -49,6 +50,12 @@ class SenderConfig:
     batch: int = 100
     lease_s: float = 10.0  # an instance silent this long is dead: its work is taken over
     sms_bucket: str = "sms"  # the provider account's pace is shared by every instance
+
+
+@functools.lru_cache(maxsize=64)
+def _segments(text: str) -> int:
+    """A campaign message is counted once, not once per recipient."""
+    return analyse(text).segments
 
 
 def instance_name() -> str:
@@ -279,7 +286,9 @@ class CampaignSender:
 
     def _wait_for_pace(self, message: CampaignMessage, key: str) -> float:
         if not key.endswith(":voice"):
-            cost = analyse(message.text).segments
+            if self.config.sms_segments_per_second <= 0:
+                return 0.0  # no pace: no need to count segments for every recipient
+            cost = _segments(message.text)
             return self._pace(self.config.sms_bucket, self.config.sms_segments_per_second, cost)
         return self._pace("calls", self.config.calls_per_second, 1)
 
