@@ -91,6 +91,10 @@ class CampaignSender:
         self._lease_renewed = float("-inf")
         self._swept = float("-inf")
         self._redis_run_id: str | None = None
+        # After a Redis restart, until then (clock), a recipient found `pending` may have left
+        # in the lost second: the provider is asked before it is sent.
+        self._ask_first_until = float("-inf")
+        self._ask_since: datetime | None = None
 
     # -- the loop ---------------------------------------------------------------------------
     def heartbeat(self) -> None:
@@ -103,6 +107,8 @@ class CampaignSender:
             if self._redis_run_id is not None and run_id != self._redis_run_id:
                 log.warning("Redis restarted: reconciling what its last writes may have lost")
                 self._swept = float("-inf")
+                self._ask_first_until = now + 2 * self.config.lease_s
+                self._ask_since = datetime.now(UTC) - timedelta(seconds=self.config.lease_s)
             self._redis_run_id = run_id
         if now - self._swept >= self.config.lease_s:
             self._swept = now
@@ -246,11 +252,14 @@ class CampaignSender:
             # Already handled (a redelivery), opted out, or gone: nothing to send.
             self.store.release(tenant, campaign_id, number, key)
             return None
-        if state.unsure_since is not None:
+        unsure_since = state.unsure_since
+        if unsure_since is None and self.clock() < self._ask_first_until:
+            unsure_since = self._ask_since  # Redis may have lost the record of a send
+        if unsure_since is not None:
             # An earlier attempt went unanswered: it may have left. Ask before sending again.
             message = campaign.messages[number - 1]
             try:
-                sid = self._find_sent(message, state, state.unsure_since)
+                sid = self._find_sent(message, state, unsure_since)
             except Exception as error:  # the provider cannot tell now: ask again later
                 answer = ProviderAnswer(http_status=None, message=str(error), maybe_sent=True)
                 self._record(tenant, campaign, number, state, answer)
