@@ -56,8 +56,21 @@ def phone(i: int) -> str:
     return f"+3361{i:07d}"
 
 
+NAMEKO_ALERTS = ["-m", "nameko", "run", "--config", "infra/nameko.yaml",
+                 "services.alerts.service:AlertsService"]  # fmt: skip
+ASYNC_SENDER = ["-m", "services.alerts.async_sender"]
+
+
 class AlertsProcess:
-    def __init__(self, amqp_uri: str, sandbox: SandboxProcess, log: Path, **env: str) -> None:
+    def __init__(
+        self,
+        amqp_uri: str,
+        sandbox: SandboxProcess,
+        log: Path,
+        command: list[str] = NAMEKO_ALERTS,
+        **env: str,
+    ) -> None:
+        self.command = command
         self.env = {
             **os.environ,
             "AMQP_URI": amqp_uri,
@@ -73,8 +86,7 @@ class AlertsProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", "infra/nameko.yaml",
-             "services.alerts.service:AlertsService"],
+            [sys.executable, *self.command],
             cwd=REPO_ROOT, env=self.env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
         )  # fmt: skip
 
@@ -173,12 +185,68 @@ def sequential_sdk(sandbox: SandboxProcess, sample: int, *, env_once: bool) -> d
     }
 
 
-def fanout(amqp_uri: str, logs: Path, n: int, sample: int, instances: int) -> dict[str, Any]:
+def async_sdk(sandbox: SandboxProcess, sample: int, concurrency: int) -> dict[str, Any]:
+    """`messages.create_async` on the SDK's asyncio client, `concurrency` at a time: the CPU
+    the SDK alone spends per message, to split the sender's CPU between Bocage and the SDK."""
+    import asyncio
+
+    from services.alerts.channels.twilio import TwilioSettings
+    from services.alerts.channels.twilio_async import AsyncTwilioChannel
+
+    settings = TwilioSettings(ACCOUNT_SID, AUTH_TOKEN, "MAIRIE", "+33300000000",
+                              base_url=sandbox.base_url, max_connections=concurrency)  # fmt: skip
+
+    async def run() -> float:
+        channel = await AsyncTwilioChannel.open(settings)
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            async with gate:
+                await channel.send_sms(phone(800_000 + i), MESSAGE, None)
+
+        cpu = time.process_time()
+        await asyncio.gather(*(one(i) for i in range(sample)))
+        used = time.process_time() - cpu
+        await channel.close()
+        return used
+
+    assert sandbox.process is not None
+    provider_cpu = process_cpu_s(sandbox.process.pid)
+    started = time.perf_counter()
+    client_s = asyncio.run(run())
+    seconds = time.perf_counter() - started
+    return {
+        "sample": sample,
+        "concurrency": concurrency,
+        "per_second": round(sample / seconds, 1),
+        "sdk_cpu_ms_per_message": round(1000 * client_s / sample, 3),
+        "sandbox_cpu_ms_per_message": round(
+            1000 * (process_cpu_s(sandbox.process.pid) - provider_cpu) / sample, 3
+        ),
+    }
+
+
+def fanout(
+    amqp_uri: str, logs: Path, n: int, sample: int, instances: int, delivery: str
+) -> dict[str, Any]:
     sandbox = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start(logs / "sb.log")
     # Several instances share the work through Redis (claims are atomic), as in production.
-    fleet = [
-        AlertsProcess(amqp_uri, sandbox, logs / f"alerts-fanout-{i}.log") for i in range(instances)
-    ]
+    if delivery == "asyncio":
+        rpc_only = AlertsProcess(
+            amqp_uri, sandbox, logs / "alerts-rpc.log", ALERTS_DELIVERY="external"
+        )
+        senders = [
+            AlertsProcess(amqp_uri, sandbox, logs / f"sender-{i}.log", ASYNC_SENDER,
+                          ALERTS_SENDER_CONCURRENCY="64")
+            for i in range(instances)
+        ]  # fmt: skip
+        fleet = [rpc_only, *senders]
+    else:
+        senders = [
+            AlertsProcess(amqp_uri, sandbox, logs / f"alerts-fanout-{i}.log")
+            for i in range(instances)
+        ]
+        fleet = senders
     try:
         for alerts in fleet:
             alerts.start()
@@ -186,16 +254,25 @@ def fanout(amqp_uri: str, logs: Path, n: int, sample: int, instances: int) -> di
         with rpc(amqp_uri) as cluster:
             tenant = f"bench-{uuid.uuid4().hex[:6]}"
             import_s = import_contacts(cluster, tenant, 0, n)
+            assert sandbox.process is not None
+            cpu_before = {a: process_cpu_s(a.process.pid) for a in fleet if a.process}
+            sandbox_before = process_cpu_s(sandbox.process.pid)
             campaign_id, started = start_campaign(cluster, tenant)
             frozen = time.perf_counter() - started
             while accepted(cluster, tenant, campaign_id) < n:
                 time.sleep(0.25)
             seconds = time.perf_counter() - started
+            sender_cpu_s = sum(
+                process_cpu_s(a.process.pid) - cpu_before[a] for a in senders if a.process
+            )
+            sandbox_cpu_s = process_cpu_s(sandbox.process.pid) - sandbox_before
+            load = os.getloadavg()
         stats = sandbox.get("/sandbox/stats")
         for alerts in fleet:
             alerts.stop()  # the peers run alone
         peer = sequential_sdk(sandbox, sample, env_once=False)
         tuned = sequential_sdk(sandbox, sample, env_once=True)
+        concurrent = async_sdk(sandbox, sample, 50)
     finally:
         for alerts in fleet:
             alerts.stop()
@@ -205,9 +282,24 @@ def fanout(amqp_uri: str, logs: Path, n: int, sample: int, instances: int) -> di
     # spread over every core: the floor for N, whatever the design.
     floor_ms = tuned["sdk_cpu_ms_per_message"] + tuned["sandbox_cpu_ms_per_message"]
     floor_s = n * floor_ms / 1000 / (os.cpu_count() or 1)
+    sender_ms = 1000 * sender_cpu_s / n
+    sdk_ms = (
+        concurrent["sdk_cpu_ms_per_message"]
+        if delivery == "asyncio"
+        else tuned["sdk_cpu_ms_per_message"]
+    )
     return {
         "recipients": n,
-        "alerts_instances": instances,
+        "delivery": delivery,
+        "sender_instances": instances,
+        "load_average_at_end": [round(x, 1) for x in load],
+        "cpu_ms_per_message": {
+            "senders_total": round(sender_ms, 3),
+            "sdk_estimated": round(sdk_ms, 3),
+            "bocage_estimated": round(sender_ms - sdk_ms, 3),
+            "sandbox": round(1000 * sandbox_cpu_s / n, 3),
+        },
+        "async_sdk_concurrency_50": concurrent,
         "contacts_import_s": round(import_s, 1),
         "send_call_s": round(frozen, 2),
         "seconds_until_all_accepted": round(seconds, 1),
@@ -305,7 +397,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--sequential-sample", type=int, default=2_000)
-    parser.add_argument("--instances", type=int, default=2, help="alerts service instances")
+    parser.add_argument("--instances", type=int, default=2, help="sender instances")
+    parser.add_argument("--delivery", choices=["asyncio", "inline"], default="asyncio")
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--rate-seconds", type=float, default=20.0)
     parser.add_argument("--fault-recipients", type=int, default=20_000)
@@ -324,7 +417,7 @@ def main() -> None:
     result: dict[str, Any] = {"machine_cores": os.cpu_count()}
     runs: dict[str, Callable[[], dict[str, Any]]] = {
         "fanout": lambda: fanout(
-            amqp_uri, logs, args.recipients, args.sequential_sample, args.instances
+            amqp_uri, logs, args.recipients, args.sequential_sample, args.instances, args.delivery
         ),
         "rate_limited": lambda: rate_limited(amqp_uri, logs, args.rate, args.rate_seconds),
         "fault": lambda: fault(amqp_uri, logs, args.fault_recipients),

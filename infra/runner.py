@@ -94,7 +94,8 @@ class StackConfig:
 
     def provider_env(self) -> dict[str, str]:
         """What the alerts service needs to reach the SMS/voice provider."""
-        common = {"ALERTS_PUBLIC_BASE_URL": self.gateway_url}
+        # Delivery runs in the asyncio sender process(es), not in the nameko service.
+        common = {"ALERTS_PUBLIC_BASE_URL": self.gateway_url, "ALERTS_DELIVERY": "external"}
         # CAP validation needs the OASIS schema, which we do not ship: use the shared copy where
         # it is (development machines), else ALERTS_CAP_SCHEMA must name one.
         shared_xsd = REPO_ROOT.parent / "shared" / "data" / "cap" / "CAP-v1.2.xsd"
@@ -209,6 +210,8 @@ def _part_commands(config: StackConfig) -> dict[str, list[str]]:
         ]
         for name in SERVICES
     }
+    # Campaign delivery, outside eventlet, on the SDK's asyncio client (issue 15).
+    commands["alerts-sender"] = [python, "-m", "services.alerts.async_sender"]
     commands["gateway"] = [
         python,
         "-m",

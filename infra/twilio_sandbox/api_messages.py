@@ -40,6 +40,7 @@ def _accept(sandbox: Sandbox, form: Form) -> Message:
         raise errors.unsubscribed()
     segments = count_segments(body or "").segments
     if not sandbox.bucket.try_take(segments):
+        sandbox.rate_limited += 1
         raise errors.too_many_requests()
     return Message(
         sid=new_sid("SM"),
@@ -60,6 +61,12 @@ async def create_message(request: Request) -> Response:
     except errors.TwilioError as error:
         return error.response()
     sandbox.store.add_message(message)
+    if message_lifecycle.settles_at_once(sandbox, message):
+        if message.to in sandbox.config.slow_answer:
+            await asyncio.sleep(sandbox.config.slow_answer_s)
+        answer = JSONResponse(message.to_json(), status_code=201)  # as created: `queued`
+        message_lifecycle.settle_now(sandbox, message)
+        return answer
 
     async def deliver() -> None:
         await message_lifecycle.deliver(sandbox, message)
@@ -100,11 +107,10 @@ async def list_messages(request: Request) -> Response:
     page = _int(query.get("Page"), 0, 0, 10**9)
     token = query.get("PageToken") or ""
     start = _int(token[4:], page * page_size, 0, 10**9) if token.startswith("PASM") else 0
-    selected = [
-        m
-        for m in reversed(sandbox.store.messages.values())
-        if (to is None or m.to == to) and (from_ is None or m.from_ == from_)
-    ]
+    candidates = (
+        sandbox.store.messages.values() if to is None else sandbox.store.messages_to.get(to, [])
+    )
+    selected = [m for m in reversed(candidates) if from_ is None or m.from_ == from_]
     records = selected[start : start + page_size]
     path = request.url.path
 

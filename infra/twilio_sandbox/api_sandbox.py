@@ -107,5 +107,6 @@ async def stats(request: Request) -> Response:
             "calls": len(sandbox.store.calls),
             "message_statuses": counts,
             "pending_jobs": sandbox.webhooks.pending,
+            "rate_limited": sandbox.rate_limited,
         }
     )

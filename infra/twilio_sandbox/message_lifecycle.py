@@ -44,3 +44,22 @@ async def deliver(sandbox: Sandbox, message: Message) -> None:
         await _set_status(sandbox, message, "undelivered")
     else:
         await _set_status(sandbox, message, "delivered")
+
+
+def settles_at_once(sandbox: Sandbox, message: Message) -> bool:
+    """No callback to post and no pause to keep: the whole lifecycle can run in the request,
+    without a task per message (the benchmark's hot path, 100,000 messages)."""
+    return (
+        not (sandbox.config.callbacks and message.status_callback)
+        and sandbox.config.status_delay <= 0
+        and message.to not in sandbox.config.undelivered
+    )
+
+
+def settle_now(sandbox: Sandbox, message: Message) -> None:
+    """What `deliver` ends with, for a message that `settles_at_once`."""
+    message.date_sent = now()
+    price = float(sandbox.config.price_per_segment) * message.num_segments
+    message.price = f"-{price:.5f}"
+    message.status = "delivered"
+    message.date_updated = message.date_sent

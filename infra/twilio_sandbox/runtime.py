@@ -21,6 +21,7 @@ class Sandbox:
     bucket: TokenBucket
     webhooks: Webhooks
     keypads: dict[str, asyncio.Queue[Keypress]] = field(default_factory=dict)  # live calls only
+    rate_limited: int = 0  # messages refused with 429 for going over the rate limit
 
     @classmethod
     def build(cls, config: SandboxConfig) -> Sandbox:
@@ -36,6 +37,7 @@ class Sandbox:
         self.keypads.clear()
         self.store.reset()
         self.bucket = TokenBucket(self.config.rate_limit)
+        self.rate_limited = 0
 
     async def pause(self) -> None:
         """The configured pause between two status changes (none by default)."""

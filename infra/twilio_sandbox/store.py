@@ -30,6 +30,9 @@ class RecordedRequest:
 class Store:
     def __init__(self, request_log_size: int) -> None:
         self.messages: dict[str, Message] = {}
+        # Messages per `To` number, oldest first: a crashed sender's "was it sent?" look-up
+        # (`GET Messages?To=`) must not scan 100,000 messages each time.
+        self.messages_to: dict[str, list[Message]] = {}
         self.calls: dict[str, Call] = {}
         self.phones: dict[str, Phone] = {}
         self.opted_out: set[str] = set()
@@ -37,6 +40,7 @@ class Store:
 
     def reset(self) -> None:
         self.messages.clear()
+        self.messages_to.clear()
         self.calls.clear()
         self.phones.clear()
         self.opted_out.clear()
@@ -50,6 +54,7 @@ class Store:
 
     def add_message(self, message: Message) -> None:
         self.messages[message.sid] = message
+        self.messages_to.setdefault(message.to, []).append(message)
         if message.direction == "inbound":
             self.phone(message.from_ or "").sent.append(message)
         else:

@@ -241,8 +241,14 @@ def _area_figures(
 
 
 def send_campaign(store: AlertsStore, tenant: str, campaign_id: str, caller: Caller) -> Campaign:
+    """Freeze the recipients, then mark the campaign `sending`.
+
+    In that order, so that a send that fails half-way (while freezing 100,000 recipients) leaves
+    a draft the engine does not touch, and asking again completes it: the campaign never sits in
+    `sending` with recipients missing, nor with nobody sending.
+    """
     campaign = get_campaign(store, tenant, campaign_id, caller, "send")
-    if campaign.status in {"sending", "sent"}:
+    if campaign.status in {"sending", "sent"} and store.is_frozen(tenant, campaign_id, 1):
         return campaign  # sending twice is asking once: the recipients are already frozen
     if campaign.status == "cancelled":
         raise Conflict(f"campaign {campaign_id} was cancelled")
@@ -258,9 +264,16 @@ def send_campaign(store: AlertsStore, tenant: str, campaign_id: str, caller: Cal
         )
         for r in recipients
     ]
-    sending = campaign.model_copy(update={"status": "sending", "halted_reason": None})
-    store.save_campaign(sending)
     store.freeze_recipients(tenant, campaign_id, 1, states)
+
+    def start(current: Campaign) -> Campaign:
+        if current.status == "cancelled":
+            raise Conflict(f"campaign {campaign_id} was cancelled")
+        return current.model_copy(update={"status": "sending", "halted_reason": None})
+
+    sending = store.modify_campaign(tenant, campaign_id, start)
+    if sending is None:
+        raise NotFound(f"no campaign {campaign_id}")
     _audit(store, caller.username, "campaign_sent", campaign, recipients=len(states))
     return sending
 
@@ -274,26 +287,16 @@ def send_follow_up(
     caller: Caller,
     voice_text: str | None = None,
 ) -> Campaign:
-    """An update or the end of the alert, to exactly the people the alert went to."""
+    """An update or the end of the alert, to exactly the people the alert went to.
+
+    The recipients of message N are frozen before message N is added to the campaign (the engine
+    ignores a message the campaign does not have yet); the message is added under WATCH, and if
+    another follow-up took number N meanwhile, this one becomes N + 1.
+    """
     actor = caller.username
     campaign = get_campaign(store, tenant, campaign_id, caller, kind)
-    if campaign.status not in {"sending", "sent", "halted"}:
-        raise Conflict(f"campaign {campaign_id} has not been sent (status {campaign.status})")
     if not text.strip():
         raise InvalidMessage("the follow-up message is empty")
-    number = len(campaign.messages) + 1
-    message = CampaignMessage(
-        number=number,
-        kind=kind,
-        text=text,
-        voice_text=voice_text or text,
-        created_at=datetime.now(UTC),
-        created_by=actor,
-    )
-    updated = campaign.model_copy(
-        update={"messages": (*campaign.messages, message), "status": "sending"}
-    )
-    store.save_campaign(updated)
     first = [s for s in store.states(tenant, campaign_id, 1) if s.status != "opted_out"]
     states = [
         RecipientState(
@@ -306,9 +309,42 @@ def send_follow_up(
         )
         for s in first
     ]
-    store.freeze_recipients(tenant, campaign_id, number, states)
-    _audit(store, actor, f"campaign_{kind}", campaign, message=number)
-    return updated
+    for _ in range(10):
+        number = len(campaign.messages) + 1
+        _check_may_follow_up(campaign)
+        store.freeze_recipients(tenant, campaign_id, number, states)
+        message = CampaignMessage(
+            number=number,
+            kind=kind,
+            text=text,
+            voice_text=voice_text or text,
+            created_at=datetime.now(UTC),
+            created_by=actor,
+        )
+
+        def append(current: Campaign, message: CampaignMessage = message) -> Campaign | None:
+            _check_may_follow_up(current)
+            if len(current.messages) != message.number - 1:
+                return None  # another follow-up took this number: try the next one
+            update = {"messages": (*current.messages, message), "status": "sending"}
+            return current.model_copy(update=update)
+
+        updated = store.modify_campaign(tenant, campaign_id, append)
+        if updated is not None:
+            _audit(store, actor, f"campaign_{kind}", campaign, message=number)
+            return updated
+        fresh = store.campaign(tenant, campaign_id)
+        if fresh is None:
+            raise NotFound(f"no campaign {campaign_id}")
+        campaign = fresh
+    raise Conflict(f"campaign {campaign_id} is being changed by others; try again")
+
+
+def _check_may_follow_up(campaign: Campaign) -> None:
+    if campaign.status not in {"sending", "sent", "halted"}:
+        raise Conflict(
+            f"campaign {campaign.campaign_id} has not been sent (status {campaign.status})"
+        )
 
 
 def cancel_campaign(
@@ -316,10 +352,13 @@ def cancel_campaign(
 ) -> tuple[Campaign, int]:
     """Stop what has not left yet; returns the campaign and how many sends were cancelled."""
     campaign = get_campaign(store, tenant, campaign_id, caller, "cancel")
-    cancelled = campaign.model_copy(update={"status": "cancelled"})
-    store.save_campaign(cancelled)
+    cancelled = store.modify_campaign(
+        tenant, campaign_id, lambda current: current.model_copy(update={"status": "cancelled"})
+    )
+    if cancelled is None:
+        raise NotFound(f"no campaign {campaign_id}")
     stopped = 0
-    for message in campaign.messages:
+    for message in cancelled.messages:
         for key in store.drain_queue(tenant, campaign_id, message.number):
             store.update_state(tenant, campaign_id, message.number, key, {"status": "cancelled"})
             stopped += 1

@@ -56,6 +56,7 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
                 sms_segments_per_second=self.alerts_settings.sms_segments_per_second,
                 calls_per_second=self.alerts_settings.calls_per_second,
                 batch=self.alerts_settings.concurrency,
+                lease_s=self.alerts_settings.lease_s,
             ),
             spawn=self._spawn,
             sleep=eventlet.sleep,
@@ -66,16 +67,14 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
         self.pool.spawn_n(fn, *args)
 
     def start(self) -> None:
+        if self.alerts_settings.delivery == "external":
+            return  # asyncio sender processes deliver (services/alerts/async_sender.py)
         self.running = True
         self.container.spawn_managed_thread(self._loop, identifier="alerts-delivery-engine")
 
     def _loop(self) -> None:
-        try:
-            settled = self.sender.recover()
-            if settled:
-                log.info("settled %d recipients left in flight by a previous run", settled)
-        except Exception:
-            log.exception("recovery failed; will retry on the next start")
+        # Each step renews this instance's lease and, once per lease period, takes over what
+        # dead instances left in flight (see CampaignSender.heartbeat).
         while self.running:
             try:
                 started = self.sender.step()
@@ -84,13 +83,23 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
                 started = 0
             # Keep the pool fed without spinning: wait while it is full, rest when idle.
             while self.running and self.pool.free() == 0:
+                self._heartbeat()  # the lease must outlive a full pool waiting on the pace
                 eventlet.sleep(0.01)
             eventlet.sleep(0 if started else 0.2)
+
+    def _heartbeat(self) -> None:
+        try:
+            self.sender.heartbeat()
+        except Exception:
+            log.exception("could not renew the delivery lease")
 
     def stop(self) -> None:
         self.running = False
         self.pool.waitall()
-        self.client.close()
+        try:
+            self.store.drop_lease(self.sender.owner)  # nothing left in flight: no need to wait
+        finally:
+            self.client.close()
 
     def kill(self) -> None:
         self.running = False

@@ -7,7 +7,7 @@ the environment; nothing here has a real credential as a default.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +28,12 @@ class AlertsSettings(BaseModel):
     calls_per_second: float = Field(default=0.0, alias="ALERTS_CALL_RATE", ge=0)
     provider_timeout_s: float = Field(default=10.0, alias="ALERTS_PROVIDER_TIMEOUT_S", gt=0, le=120)
     concurrency: int = Field(default=48, alias="ALERTS_SENDER_CONCURRENCY", ge=1, le=1000)
+    # "inline": the nameko service delivers (green threads); "external": asyncio sender
+    # processes (`python -m services.alerts.async_sender`) deliver, the service only answers.
+    delivery: Literal["inline", "external"] = Field(default="inline", alias="ALERTS_DELIVERY")
+    # An instance that has not renewed its lease in Redis for this long is taken for dead, and
+    # another instance settles what it left in flight.
+    lease_s: float = Field(default=10.0, alias="ALERTS_LEASE_S", ge=1, le=600)
     max_calls: int = Field(default=3, alias="ALERTS_MAX_CALLS", ge=1, le=10)
     recall_after_s: float = Field(default=300.0, alias="ALERTS_RECALL_AFTER_S", ge=0)
     cap_schema: str | None = Field(default=None, alias="ALERTS_CAP_SCHEMA")

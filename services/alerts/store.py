@@ -11,7 +11,7 @@ import json
 import math
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,22 +27,70 @@ PREFIX = "alerts"
 RANK_JSON = json.dumps(RANK)
 FREEZE_CHUNK = 2000
 
-# Move up to ARGV[1] recipients from the queue to the in-flight list in one round trip.
+# Move up to ARGV[1] recipients from the queue to the in-flight hash (recipient → the instance
+# sending it, ARGV[2]) in one round trip.
 _CLAIM = """
 local out = {}
 for i = 1, tonumber(ARGV[1]) do
-  local key = redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT')
+  local key = redis.call('LPOP', KEYS[1])
   if not key then break end
+  redis.call('HSET', KEYS[2], key, ARGV[2])
   out[#out + 1] = key
 end
 return out
 """
 
+# Take over an in-flight recipient from an instance whose lease expired: only one live instance
+# wins it (the others see a new owner and leave it alone).
+_TAKE_OVER = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+
+# One token bucket in Redis for every instance of the deployment: reserve `cost` tokens and
+# return how long the caller must wait before sending (the debt keeps the others behind it).
+# Redis's own clock, so instances on several machines agree.
+_TAKE_TOKENS = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tokens = tonumber(redis.call('HGET', KEYS[1], 'tokens') or burst)
+local stamp = tonumber(redis.call('HGET', KEYS[1], 'stamp') or now)
+tokens = math.min(burst, tokens + math.max(0, now - stamp) * rate)
+tokens = tokens - cost
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'stamp', tostring(now))
+redis.call('EXPIRE', KEYS[1], 3600)
+if tokens >= 0 then return '0' end
+return tostring(-tokens / rate)
+"""
+
+# Freeze one chunk of recipients: each state is written once (SET NX), and only a new one is
+# queued, counted and added to its contact's history, so a freeze that failed half-way is
+# completed by running it again, without queueing anyone twice.
+_FREEZE_CHUNK = """
+local added = 0
+for i = 1, #ARGV, 4 do
+  if redis.call('SET', KEYS[3] .. ARGV[i], ARGV[i + 1], 'NX') then
+    redis.call('RPUSH', KEYS[1], ARGV[i])
+    redis.call('RPUSH', ARGV[i + 2], ARGV[i + 3])
+    added = added + 1
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[2], 'pending', added) end
+return added
+"""
+
 
 # The two hot steps of a send, each one round trip (100,000 recipients make round trips count).
-# BEGIN: a pending recipient becomes `sending` (or `opted_out`, for an SMS to an opted-out number);
-# anything else is left alone and reported as such. The counts hash follows every change.
+# BEGIN: only by the instance the recipient is in flight with (another may have taken it over
+# while this one was stalled past its lease); a pending recipient becomes `sending` (or
+# `opted_out`, for an SMS to an opted-out number); anything else is left alone and reported as
+# such. The counts hash follows every change.
 _BEGIN_SEND = """
+if redis.call('HGET', KEYS[5], ARGV[3]) ~= ARGV[2] then return {'not_mine', ''} end
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'missing', ''} end
 local state = cjson.decode(raw)
@@ -68,7 +116,7 @@ return {new_status, encoded}
 # (statuses never go back), and take it off the in-flight list.
 _FINISH_SEND = """
 local raw = redis.call('GET', KEYS[1])
-redis.call('LREM', KEYS[3], 1, ARGV[1])
+redis.call('HDEL', KEYS[3], ARGV[1])
 if not raw then return 0 end
 local state = cjson.decode(raw)
 local rank = cjson.decode(ARGV[4])
@@ -95,6 +143,9 @@ class AlertsStore:
         self._claim = client.register_script(_CLAIM)
         self._begin_send = client.register_script(_BEGIN_SEND)
         self._finish_send = client.register_script(_FINISH_SEND)
+        self._take_over = client.register_script(_TAKE_OVER)
+        self._take_tokens = client.register_script(_TAKE_TOKENS)
+        self._freeze_chunk = client.register_script(_FREEZE_CHUNK)
 
     # -- keys -------------------------------------------------------------------------------
     @staticmethod
@@ -358,10 +409,23 @@ class AlertsStore:
     def change_campaign(
         self, tenant: str, campaign_id: str, expected: set[str], **changes: Any
     ) -> Campaign | None:
-        """Change a few fields of the stored campaign if its status is one of `expected`.
+        """Change a few fields of the stored campaign if its status is one of `expected`."""
 
-        Read and written under WATCH: the engine never clobbers a follow-up message or a
-        cancellation a person just saved with a copy it read earlier.
+        def change(current: Campaign) -> Campaign | None:
+            if current.status not in expected:
+                return None
+            return current.model_copy(update=changes)
+
+        return self.modify_campaign(tenant, campaign_id, change)
+
+    def modify_campaign(
+        self, tenant: str, campaign_id: str, change: Callable[[Campaign], Campaign | None]
+    ) -> Campaign | None:
+        """Store `change(current)` unless it returns None; None too if there is no campaign.
+
+        Read and written under WATCH (optimistic concurrency): a cancel, a follow-up or the
+        engine never clobbers a change another instance saved meanwhile with a copy it read
+        earlier; on a conflict `change` runs again on the fresh campaign. `change` may raise.
         """
         key = self._k(tenant, "campaign", campaign_id)
         with self.client.pipeline(transaction=True) as pipe:
@@ -372,11 +436,10 @@ class AlertsStore:
                     if raw is None:
                         pipe.unwatch()
                         return None
-                    current = Campaign.model_validate_json(raw)
-                    if current.status not in expected:
+                    changed = change(Campaign.model_validate_json(raw))
+                    if changed is None:
                         pipe.unwatch()
                         return None
-                    changed = current.model_copy(update=changes)
                     pipe.multi()
                     pipe.set(key, changed.model_dump_json())
                     pipe.execute()
@@ -453,33 +516,37 @@ class AlertsStore:
     def freeze_recipients(
         self, tenant: str, campaign_id: str, number: int, states: list[RecipientState]
     ) -> bool:
-        """Write every recipient's initial state and queue them, once. False if already done."""
+        """Write every recipient's initial state and queue them, once. False if already done.
+
+        Resumable: a freeze interrupted half-way (a crash, Redis gone) is completed by calling
+        it again; recipients already written are not queued twice.
+        """
         marker = self._msg(tenant, campaign_id, number, "frozen")
-        if not self.client.set(marker, "writing", nx=True):
+        if self.client.get(marker) == "done":
             return False
+        self.client.set(marker, "writing")
         queue = self._msg(tenant, campaign_id, number, "queue")
         counts = self._msg(tenant, campaign_id, number, "counts")
+        prefix = self._msg(tenant, campaign_id, number, "r", "")
         for start in range(0, len(states), FREEZE_CHUNK):
-            chunk = states[start : start + FREEZE_CHUNK]
-            with self.client.pipeline(transaction=False) as pipe:
-                for state in chunk:
-                    pipe.set(
-                        self._msg(tenant, campaign_id, number, "r", state.key),
-                        state.model_dump_json(),
-                    )
-                    pipe.rpush(
-                        self._k(tenant, "contact", state.contact_id, "history"),
-                        f"{campaign_id}:{number}:{state.channel}",
-                    )
-                pipe.rpush(queue, *[s.key for s in chunk])
-                pipe.hincrby(counts, "pending", len(chunk))
-                pipe.execute()
+            args: list[str] = []
+            for state in states[start : start + FREEZE_CHUNK]:
+                args += [
+                    state.key,
+                    state.model_dump_json(),
+                    self._k(tenant, "contact", state.contact_id, "history"),
+                    f"{campaign_id}:{number}:{state.channel}",
+                ]
+            self._freeze_chunk(keys=[queue, counts, prefix], args=args)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.set(self._msg(tenant, campaign_id, number, "total"), len(states))
             pipe.set(marker, "done")
             pipe.sadd(self._shared("active"), f"{tenant}|{campaign_id}|{number}")
             pipe.execute()
         return True
+
+    def is_frozen(self, tenant: str, campaign_id: str, number: int) -> bool:
+        return self.client.get(self._msg(tenant, campaign_id, number, "frozen")) == "done"
 
     def add_recipient(
         self, tenant: str, campaign_id: str, number: int, state: RecipientState
@@ -506,23 +573,34 @@ class AlertsStore:
     def deactivate(self, tenant: str, campaign_id: str, number: int) -> None:
         self.client.srem(self._shared("active"), f"{tenant}|{campaign_id}|{number}")
 
-    def claim(self, tenant: str, campaign_id: str, number: int, batch: int) -> list[str]:
+    def claim(
+        self, tenant: str, campaign_id: str, number: int, batch: int, owner: str
+    ) -> list[str]:
         keys = [
             self._msg(tenant, campaign_id, number, "queue"),
             self._msg(tenant, campaign_id, number, "inflight"),
         ]
-        return list(self._claim(keys=keys, args=[batch]))
+        return list(self._claim(keys=keys, args=[batch, owner]))
 
-    def inflight(self, tenant: str, campaign_id: str, number: int) -> list[str]:
-        return list(self.client.lrange(self._msg(tenant, campaign_id, number, "inflight"), 0, -1))
+    def inflight(self, tenant: str, campaign_id: str, number: int) -> dict[str, str]:
+        """Recipients being sent right now, each with the instance sending it."""
+        return dict(self.client.hgetall(self._msg(tenant, campaign_id, number, "inflight")))
+
+    def take_over(
+        self, tenant: str, campaign_id: str, number: int, key: str, dead: str, owner: str
+    ) -> bool:
+        """Make `owner` the sender of a recipient `dead` left in flight; False if another
+        instance was faster or the recipient moved on."""
+        inflight = self._msg(tenant, campaign_id, number, "inflight")
+        return bool(self._take_over(keys=[inflight], args=[key, dead, owner]))
 
     def release(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
-        self.client.lrem(self._msg(tenant, campaign_id, number, "inflight"), 1, key)
+        self.client.hdel(self._msg(tenant, campaign_id, number, "inflight"), key)
 
     def requeue(self, tenant: str, campaign_id: str, number: int, key: str) -> None:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.rpush(self._msg(tenant, campaign_id, number, "queue"), key)
-            pipe.lrem(self._msg(tenant, campaign_id, number, "inflight"), 1, key)
+            pipe.hdel(self._msg(tenant, campaign_id, number, "inflight"), key)
             pipe.execute()
 
     def schedule_retry(
@@ -530,10 +608,34 @@ class AlertsStore:
     ) -> None:
         with self.client.pipeline(transaction=True) as pipe:
             pipe.zadd(self._msg(tenant, campaign_id, number, "retry"), {key: at})
-            pipe.lrem(self._msg(tenant, campaign_id, number, "inflight"), 1, key)
+            pipe.hdel(self._msg(tenant, campaign_id, number, "inflight"), key)
             # A recall can come after the message went quiet: make the sender look again.
             pipe.sadd(self._shared("active"), f"{tenant}|{campaign_id}|{number}")
             pipe.execute()
+
+    # -- instances: leases and the shared pace ---------------------------------------------
+    def renew_lease(self, owner: str, ttl_s: float) -> None:
+        """`owner` is alive for `ttl_s` more seconds; its in-flight work is its own till then."""
+        self.client.set(self._shared(f"lease:{owner}"), "1", px=int(ttl_s * 1000))
+
+    def drop_lease(self, owner: str) -> None:
+        self.client.delete(self._shared(f"lease:{owner}"))
+
+    def is_alive(self, owner: str) -> bool:
+        return bool(self.client.exists(self._shared(f"lease:{owner}")))
+
+    def take_tokens(self, bucket: str, rate_per_s: float, burst: float, cost: float) -> float:
+        """Seconds to wait before sending `cost` on the deployment-wide `bucket` (reserved)."""
+        if rate_per_s <= 0:
+            return 0.0
+        wait = self._take_tokens(
+            keys=[self._shared(f"rate:{bucket}")], args=[rate_per_s, burst, cost]
+        )
+        return float(wait)
+
+    def server_run_id(self) -> str:
+        """Changes when Redis restarts: the sender then reconciles what may have been lost."""
+        return str(self.client.info("server").get("run_id", ""))
 
     def due_retries(self, tenant: str, campaign_id: str, number: int, now: float) -> int:
         retry = self._msg(tenant, campaign_id, number, "retry")
@@ -549,7 +651,7 @@ class AlertsStore:
         """Recipients queued, in flight or waiting for a retry."""
         with self.client.pipeline(transaction=False) as pipe:
             pipe.llen(self._msg(tenant, campaign_id, number, "queue"))
-            pipe.llen(self._msg(tenant, campaign_id, number, "inflight"))
+            pipe.hlen(self._msg(tenant, campaign_id, number, "inflight"))
             pipe.zcard(self._msg(tenant, campaign_id, number, "retry"))
             return int(sum(pipe.execute()))
 
@@ -613,17 +715,19 @@ class AlertsStore:
                     continue
 
     def begin_send(
-        self, tenant: str, campaign_id: str, number: int, key: str
+        self, tenant: str, campaign_id: str, number: int, key: str, owner: str
     ) -> tuple[str, RecipientState | None]:
-        """Mark a pending recipient `sending` (or `opted_out`); returns (outcome, state)."""
+        """Mark a pending recipient `sending` (or `opted_out`) if it is in flight with `owner`;
+        returns (outcome, state); outcome `not_mine` when another instance has it now."""
         outcome, raw = self._begin_send(
             keys=[
                 self._msg(tenant, campaign_id, number, "r", key),
                 self._msg(tenant, campaign_id, number, "counts"),
                 self._k(tenant, "optout"),
                 self._shared("optout"),
+                self._msg(tenant, campaign_id, number, "inflight"),
             ],
-            args=[datetime.now(UTC).isoformat()],
+            args=[datetime.now(UTC).isoformat(), owner, key],
         )
         state = RecipientState.model_validate_json(raw) if raw else None
         return str(outcome), state
