@@ -17,6 +17,8 @@ import datetime as dt
 from typing import Any
 
 from contracts.carpool import Booking, BookingStatus, Offer, RideRequest, Trip
+from contracts.identity import Caller
+from contracts.users import Role
 from services.carpool.clock import local_now
 from services.carpool.flows import ACTIVE
 from services.carpool.personal_store import PersonalStore
@@ -25,6 +27,10 @@ from services.carpool.rides import ride_key
 from services.carpool.sms_desk import phone_of
 from services.carpool.trips_done import Carpool
 from services.common.errors import NotFound
+
+# The bookings an erasure ends or makes anew are the system's doing: the erased person's name
+# must not stay on the new booking of the passenger re-matched (`booked_by`).
+SYSTEM = Caller(username="carpool", role=Role.ADMIN)
 
 
 class PersonalData(Carpool):
@@ -121,6 +127,10 @@ class PersonalData(Carpool):
         re-matched into them), then their passengers are told and re-matched, then the seats the
         person held in others' cars are given back."""
         today = local_now().date()
+        system = Carpool(
+            self.store, self.tenant, SYSTEM, self.matrix_of, self.relay, self.notify, self.index,
+            self.answer_within,
+        )  # fmt: skip
         stopped: list[tuple[str, dt.date]] = []
         for offer in offers:
             for day in offer_days(offer):
@@ -132,13 +142,13 @@ class PersonalData(Carpool):
             for booking in self.store.ride_bookings(self.tenant, key):
                 if booking.status not in ACTIVE:
                     continue
-                self._end(booking, BookingStatus.CANCELLED, "ride_cancelled")
+                system._end(booking, BookingStatus.CANCELLED, "ride_cancelled")
                 cancelled += 1
                 if day >= today:
-                    self._tell_new_plan(booking, self._rematch(booking, key))
+                    system._tell_new_plan(booking, system._rematch(booking, key))
         for booking_id in self.store.owned(self.tenant, person, "booking"):
             booking = self.store.booking(self.tenant, booking_id)
             if booking is not None and booking.passenger == person and booking.status in ACTIVE:
-                self._end(booking, BookingStatus.CANCELLED, "passenger")
+                system._end(booking, BookingStatus.CANCELLED, "passenger")
                 cancelled += 1
         return cancelled
