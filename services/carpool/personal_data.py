@@ -4,11 +4,11 @@ A resident exports and erases their own; a dispatcher or an admin does it on som
 phone call), by username (`tel:+33…` for an SMS carpooler). Another resident's name answers
 exactly like a name nobody holds anything about (NotFound).
 
-Erasure first ends what is still open through the usual flows: the person's rides are taken out
-of the search, their passengers told and re-matched; their own seats are given back (the driver
-learns it from `booking_cancelled`). Then their offers, requests and bookings go (with the stops
-they had in others' rides), the trips naming them keep only their figures, and the rides last
-proposed to their number by SMS are forgotten. Running it again finds nothing left.
+Erasure first ends what is still open through the usual flows, as the system: the person's rides
+are taken out of the search, their passengers told and re-matched; their own seats are given back
+(the driver learns it from `booking_cancelled`). Then their offers, requests and bookings go
+(with the stops they had in others' rides), the trips naming them keep only their figures, and
+the rides last proposed to their number by SMS are forgotten. Running it again finds nothing left.
 """
 
 from __future__ import annotations
