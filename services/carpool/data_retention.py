@@ -10,7 +10,13 @@ import datetime as dt
 import logging
 
 from services.carpool.personal_store import PersonalStore
-from services.carpool.retention import expired, offer_days, offer_last_day, oldest_kept
+from services.carpool.retention import (
+    expired,
+    months_of_late_trips,
+    offer_days,
+    offer_last_day,
+    oldest_kept,
+)
 from services.carpool.rides import ride_key
 from services.carpool.store import CarpoolStore
 
@@ -60,6 +66,11 @@ def apply_retention(store: CarpoolStore, today: dt.date, keep_days: int) -> dict
                         counts["bookings"] += 1
                 personal.delete_request(tenant, request)
                 counts["requests"] += 1
+        # Trips of a recurring offer whose last day is still within the retention.
+        for month in months_of_late_trips(today, keep_days):
+            counts["trips_anonymised"] += personal.anonymise_trips(
+                tenant, month, lambda t: expired(t.date, today, keep_days)
+            )
     if any(counts.values()):
         log.info("carpool retention (%d days): %s", keep_days, counts)
     return counts

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from contracts.carpool import Offer, RideRequest, Trip, TripFigures
-from services.carpool.clock import ride_dates
+from services.carpool.clock import MAX_RECURRING_DAYS, ride_dates
 
 DEFAULT_KEEP_DAYS = 180
 
@@ -43,6 +43,19 @@ def oldest_kept(today: dt.date, keep_days: int) -> dt.date:
 
 def expired(last_day: dt.date, today: dt.date, keep_days: int) -> bool:
     return last_day < oldest_kept(today, keep_days)
+
+
+def months_of_late_trips(today: dt.date, keep_days: int) -> list[str]:
+    """The months (YYYY-MM) that may hold a trip past the retention whose offer still runs: a
+    recurring offer lasts at most `MAX_RECURRING_DAYS`, so its trips are no older than that
+    before the oldest day kept. (Trips of offers purged whole are anonymised with them.)"""
+    last = oldest_kept(today, keep_days)
+    day, months = last - dt.timedelta(days=MAX_RECURRING_DAYS), list[str]()
+    while day <= last:
+        if not months or months[-1] != day.isoformat()[:7]:
+            months.append(day.isoformat()[:7])
+        day += dt.timedelta(days=1)
+    return months
 
 
 def names(trip: Trip, username: str) -> bool:

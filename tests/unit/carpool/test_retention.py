@@ -15,6 +15,7 @@ from services.carpool.retention import (
     DEFAULT_KEEP_DAYS,
     expired,
     figures_of,
+    months_of_late_trips,
     names,
     offer_last_day,
     oldest_kept,
@@ -102,3 +103,8 @@ def test_an_anonymous_trip_keeps_its_figures_and_no_name_nor_address() -> None:
     assert anonymous["from_commune"] == "59270" and anonymous["co2_saved_kg"] == "0.68"
     assert len(list(csv.DictReader(io.StringIO(monthly_csv([], "59043", [figures]))))) == 1
     assert not list(csv.DictReader(io.StringIO(monthly_csv([], "62040", [figures]))))
+
+
+def test_the_trips_of_an_offer_still_running_are_looked_for_back_to_its_first_day() -> None:
+    # Kept from 3 June; a recurring offer lasts at most 92 days, so from 3 March on.
+    assert months_of_late_trips(TODAY, 180) == ["2026-03", "2026-04", "2026-05", "2026-06"]
