@@ -322,3 +322,40 @@ class MyCarpool(Contract):
     offers: list[Offer]
     requests: list[RideRequest]
     bookings: list[Booking]
+
+
+# -- personal data (RGPD) ------------------------------------------------------------------------
+
+
+class TripFigures(Contract):
+    """A trip once nobody can be named in it (erasure, retention): what the mobility report
+    counts, and nothing that points to a person or an address."""
+
+    date: dt.date
+    origin_commune: str | None = None
+    destination_commune: str | None = None
+    passenger_seats: int
+    distance_m: float
+    shared_m: float
+
+
+class CarpoolExport(Contract):
+    """Everything carpool holds about one person (RGPD access request)."""
+
+    username: str
+    phone: str | None = Field(description="the number they text from, for SMS carpoolers")
+    offers: list[Offer]
+    requests: list[RideRequest]
+    bookings: list[Booking] = Field(description="as passenger and as driver")
+    trips: list[Trip]
+
+
+class CarpoolErased(Contract):
+    """What an erasure did: open bookings cancelled (the other party told), records removed."""
+
+    username: str
+    bookings_cancelled: int
+    offers: int
+    requests: int
+    bookings: int
+    trips_anonymised: int

@@ -17,9 +17,11 @@ from nameko.timer import timer
 
 from contracts.carpool import OfferIn, RequestIn
 from contracts.messaging import SmsReceived, TransactionalSms
-from services.carpool import flows, journeys
+from services.carpool import data_retention, flows, journeys
 from services.carpool.bookings import expire_pending
 from services.carpool.dependencies import CarpoolConfig, RideIndexCache
+from services.carpool.personal_data import PersonalData
+from services.carpool.personal_store import PersonalStore
 from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
 from services.carpool.ride_index import RideIndex
 from services.carpool.settings import CarpoolSettings
@@ -35,6 +37,9 @@ from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
 
 ERRORS = (InvalidMessage, NotFound, Conflict, Forbidden)
+# The retention job is looked at hourly and runs once a day per deployment (whichever instance
+# claims the day), also soon after a start, so that restarts never starve it.
+RETENTION_CHECK_S = 3600
 log = logging.getLogger(__name__)
 
 
@@ -175,6 +180,42 @@ class CarpoolService:
         """The month's trips (dispatchers and admins), for the mobility report; with `commune`,
         those that start or end there."""
         return self._flows(tenant, caller).trips_csv(month, commune)
+
+    # -- personal data (RGPD) ------------------------------------------------------------------
+
+    def _personal(self, tenant: str, caller: Any) -> PersonalData:
+        return PersonalData(
+            self.store,
+            tenant,
+            flows.caller_of(caller),
+            self._matrix,
+            self._relay,
+            self._notifier(tenant),
+            self.rides,
+            dt.timedelta(seconds=self.config.answer_within_s),
+        )
+
+    @rpc(expected_exceptions=ERRORS)
+    def export_person(
+        self, tenant: str, caller: dict[str, Any], username: str | None = None
+    ) -> dict[str, Any]:
+        """`CarpoolExport`: everything held about the caller, or (dispatchers, admins) about
+        `username`."""
+        return self._personal(tenant, caller).export(username)
+
+    @rpc(expected_exceptions=ERRORS)
+    def erase_person(
+        self, tenant: str, caller: dict[str, Any], username: str | None = None
+    ) -> dict[str, Any]:
+        """`CarpoolErased`: open bookings cancelled (the other party told, re-matched), then the
+        person's offers, requests and bookings removed and their trips anonymised."""
+        return self._personal(tenant, caller).erase(username)
+
+    @timer(interval=RETENTION_CHECK_S, eager=True)
+    def apply_retention(self) -> None:
+        today = dt.datetime.now(dt.UTC).date()
+        if PersonalStore(self.store).claim_daily("retention", today.isoformat()):
+            data_retention.apply_retention(self.store, today, self.config.retention_days)
 
     # -- interoperability (standard-covoiturage search routes) -------------------------------
 

@@ -4,11 +4,14 @@ offer:<id> (JSON Offer) · request:<id> (JSON RideRequest) · booking:<id> (JSON
 ride:<offer>@<date> (hash: status, version, stops JSON, seats) — one occurrence of an offer
 day:<date> (hash: ride key → prefilter row) · of:<user> (set of offer/request/booking ids)
 bookings:<ride key> (set) · places (GEO) and place:<id> (JSON Place) · trips:<yyyy-mm> (list)
+ends (zset: offer:<id> / request:<id> by the ordinal of its last day, for the retention) ·
+trip_figures:<yyyy-mm> (list of anonymous TripFigures) · and `carpool:_:<deployment>:tenants`
 Events go to the deployment's outbox in the same transaction as the state they describe.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -86,6 +89,15 @@ class CarpoolStore:
     def k(tenant: str, *parts: str) -> str:
         return ":".join((PREFIX, tenant, *parts))
 
+    def tenants_key(self) -> str:
+        """Every tenant of the deployment that has had an offer or a request (retention)."""
+        return f"{self.outbox_prefix}:tenants"
+
+    def _note_end(self, pipe: Any, tenant: str, member: str, last_day: str) -> None:
+        # The retention finds what is past its last day without reading everything.
+        pipe.sadd(self.tenants_key(), tenant)
+        pipe.zadd(self.k(tenant, "ends"), {member: dt.date.fromisoformat(last_day).toordinal()})
+
     def _outbox(self) -> str:
         return outbox.outbox_key(self.outbox_prefix)
 
@@ -111,6 +123,8 @@ class CarpoolStore:
                 pipe.hset(self.k(tenant, "day", day), ride_key, json.dumps(row))
                 pipe.incr(self.k(tenant, "dayv", day))
             outbox.append(pipe, self.outbox_prefix, "ride_offered", event)
+            last_day = max(ride_key.split("@", 1)[1] for ride_key, _ in rides)
+            self._note_end(pipe, tenant, f"offer:{offer.offer_id}", last_day)
             pipe.execute()
 
     def offer(self, tenant: str, offer_id: str) -> Offer | None:
@@ -166,6 +180,7 @@ class CarpoolStore:
             day = request.request.date.isoformat()
             pipe.sadd(self.k(tenant, "requests", day), request.request_id)
             outbox.append(pipe, self.outbox_prefix, "ride_requested", event)
+            self._note_end(pipe, tenant, f"request:{request.request_id}", day)
             pipe.execute()
 
     def request(self, tenant: str, request_id: str) -> RideRequest | None:

@@ -9,6 +9,7 @@ from typing import Any
 from contracts.carpool import Booking, BookingStatus, Offer, Trip, TripCompleted
 from services.carpool import trips as trip_report
 from services.carpool.bookings import Bookings
+from services.carpool.personal_store import PersonalStore
 from services.carpool.rides import ride_key
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import InvalidMessage
@@ -67,4 +68,6 @@ class Carpool(Bookings):
             dt.date.fromisoformat(f"{month}-01")
         except ValueError:
             raise InvalidMessage("month must be YYYY-MM") from None
-        return trip_report.monthly_csv(self.store.trips(self.tenant, month), commune)
+        trips = self.store.trips(self.tenant, month)
+        figures = PersonalStore(self.store).trip_figures(self.tenant, month)
+        return trip_report.monthly_csv(trips, commune, figures)

@@ -17,6 +17,7 @@ from contracts.carpool import (
     Booking,
     BookingAnswer,
     BookingIn,
+    CarpoolExport,
     Match,
     MyCarpool,
     Offer,
@@ -41,6 +42,10 @@ GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Rider = Annotated[CurrentUser, require_roles(Role.RESIDENT, Role.DISPATCHER, Role.ADMIN)]
 Dispatcher = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)]
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# A gateway user's name, or `tel:+33…` for someone who carpools by SMS.
+Username = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@:+-]*$")
+]
 _MATCHES = TypeAdapter(list[Match])
 _PLACES = TypeAdapter(list[Place])
 
@@ -153,6 +158,35 @@ def cancel_booking(booking_id: Id, user: Rider, gateway: GatewayDep) -> Booking:
 def my_carpool(user: Rider, gateway: GatewayDep) -> MyCarpool:
     """My offers, requests and bookings."""
     return expect("carpool", MyCarpool, _call(gateway, user, "my_carpool"))
+
+
+@router.get("/me/export", response_model=CarpoolExport, responses=ERRORS)
+def export_my_carpool(user: Rider, gateway: GatewayDep) -> CarpoolExport:
+    """Everything carpool holds about me (RGPD): offers, requests, bookings, trips, SMS number."""
+    return expect("carpool", CarpoolExport, _call(gateway, user, "export_person", None))
+
+
+@router.delete("/me", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def erase_my_carpool(user: Rider, gateway: GatewayDep) -> None:
+    """Erase my carpool data (RGPD): my open bookings are cancelled first (the other party is
+    told, passengers re-matched), then my offers, requests and bookings go; trips keep only
+    anonymous figures."""
+    _call(gateway, user, "erase_person", None)
+
+
+@router.get("/people/{username}/export", response_model=CarpoolExport, responses=ERRORS)
+def export_person(username: Username, user: Rider, gateway: GatewayDep) -> CarpoolExport:
+    """A dispatcher exports someone's carpool data on their behalf; a resident only their own
+    (anyone else's answers 404)."""
+    answer = _call(gateway, user, "export_person", username)
+    return expect("carpool", CarpoolExport, answer)
+
+
+@router.delete("/people/{username}", status_code=status.HTTP_204_NO_CONTENT, responses=ERRORS)
+def erase_person(username: Username, user: Rider, gateway: GatewayDep) -> None:
+    """A dispatcher erases someone's carpool data on their behalf (as `DELETE /carpool/me`); a
+    resident only their own (anyone else's answers 404)."""
+    _call(gateway, user, "erase_person", username)
 
 
 @router.get("/places", response_model=list[Place], responses=ERRORS)

@@ -164,6 +164,7 @@ def test_another_resident_gets_404_on_every_id_route_and_nothing_changes(
         "request_id": request_id,
         "booking_id": booking["booking_id"],
         "day": DAY,
+        "username": "marie",  # her personal data: export and erasure
     }
     bodies = {"/carpool/bookings/{booking_id}/answer": {"accept": False}}
     routes = _id_routes(client)

@@ -1,7 +1,8 @@
 """Carpool offers, requests and bookings in the ownership matrix.
 
 A resident reaches only their own offers, requests and bookings (a booking is its passenger's and
-its ride's driver's); another resident gets 404 on each, as for what does not exist. The rides
+its ride's driver's), and only their own personal data by name (export, erasure); another
+resident gets 404 on each, as for what does not exist. The rides
 run on the Kempen graph, three days ahead.
 """
 
@@ -80,3 +81,15 @@ for action in ("answer", "cancel"):
     register(
         "POST", f"/carpool/bookings/{{booking_id}}/{action}", OwnedBy(PASSENGER, INTRUDER, _booking)
     )
+
+
+def _person(world: World) -> Built:
+    _post(world, "/carpool/requests", REQUEST, PASSENGER)
+    return Built(
+        params={"username": PASSENGER},
+        snapshot=lambda: _view(world, "/carpool/me/export", PASSENGER),
+    )
+
+
+register("GET", "/carpool/people/{username}/export", OwnedBy(PASSENGER, INTRUDER, _person))
+register("DELETE", "/carpool/people/{username}", OwnedBy(PASSENGER, INTRUDER, _person))
