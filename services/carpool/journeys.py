@@ -24,6 +24,7 @@ from services.carpool.store import CarpoolStore
 from services.common.events import InvalidMessage, describe_validation_error
 
 DEFAULT_COUNT = 50
+LAST_EPOCH = 4_102_444_800  # 2100-01-01: beyond it a date is a mistake, not a ride
 
 
 def query_of(raw: dict[str, Any]) -> JourneyQuery:
@@ -40,6 +41,11 @@ def query_of(raw: dict[str, Any]) -> JourneyQuery:
     except (KeyError, TypeError, ValueError, ValidationError) as error:
         detail = describe_validation_error(error) if isinstance(error, ValidationError) else error
         raise InvalidMessage(f"bad journey query: {detail}") from None
+    if not 0 <= query.departure_epoch <= LAST_EPOCH:
+        raise InvalidMessage(
+            f"bad journey query: departureDate {query.departure_epoch} is not a UNIX time "
+            "before 2100"
+        )
     return query
 
 

@@ -65,6 +65,19 @@ def _statuses(path: str, method: str, operation: dict[str, Any]) -> set[str]:
     return wanted
 
 
+def _generic(response: dict[str, Any]) -> bool:
+    """An error answer with no body of its own documented (or FastAPI's validation error, which
+    the app replaces): it gets the app's `{detail}`. A route that documents its own error body
+    (the carpool interoperability standard's `{error}`) keeps it."""
+    media = response.get("content", {})
+    if not media:
+        return True
+    if "application/json" not in media:
+        return False
+    schema = media["application/json"].get("schema")
+    return schema is None or "HTTPValidationError" in str(schema)
+
+
 def _json_error(response: dict[str, Any]) -> None:
     content = response.setdefault("content", {})
     content["application/json"] = {"schema": ERROR_REF}
@@ -84,10 +97,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
             for code in _statuses(path, method, operation):
                 responses.setdefault(code, {"description": DEFAULTS[code]})
             for code, response in responses.items():
-                if code.startswith(("4", "5")):
-                    media = response.get("content", {})
-                    if not media or "application/json" in media:
-                        _json_error(response)
+                if code.startswith(("4", "5")) and _generic(response):
+                    _json_error(response)
     return schema
 
 

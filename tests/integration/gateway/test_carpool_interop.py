@@ -140,3 +140,29 @@ def test_bad_parameters_answer_the_standard_s_bad_request(
         missing = {k: v for k, v in query.items() if k != "departureDate"} | {"departureLat": 51}
         assert "departureDate" in client.get(path, params=missing, headers=marie).json()["error"]
         assert client.get(path, params=query).status_code == 401
+
+
+def test_a_date_past_2100_is_the_standard_s_bad_request_not_a_failure(
+    partner: tuple[TestClient, dict[str, str], dict[str, str]], standard: dict[str, Any]
+) -> None:
+    # Found by schemathesis: departureDate=49294203325 made the carpool service fail (502).
+    client, _, marie = partner
+    query = {"departureLat": 51.24, "departureLng": 4.70, "arrivalLat": 51.25,
+             "arrivalLng": 4.81, "departureDate": 49_294_203_325}  # fmt: skip
+    for path in PATHS:
+        bad = client.get(path, params=query, headers=marie)
+        assert bad.status_code == 400, bad.text
+        assert "departureDate" in bad.json()["error"]
+        jsonschema_rs.validate(response_schema(standard, path, "400"), bad.json())
+
+
+def test_our_documented_bad_request_is_the_standard_s_error_body(
+    make_client: Callable[..., TestClient], empty_amqp_uri: str
+) -> None:
+    # Found by schemathesis: the app-wide `{detail}` had replaced the route's own `{error}`.
+    ours = make_client(empty_amqp_uri).get("/openapi.json").json()
+    for path in PATHS:
+        documented = ours["paths"][path]["get"]["responses"]["400"]["content"]
+        assert documented["application/json"]["schema"]["properties"] == {
+            "error": {"type": "string"}
+        }, path
