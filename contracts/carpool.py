@@ -85,6 +85,13 @@ class OfferIn(Contract):
     driver: str | None = Field(
         default=None, description="username; only a dispatcher may offer for someone else"
     )
+    client_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="idempotency key: the same key (or, without one, the same content) from the "
+        "same person answers the same object, and nothing is published twice",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> OfferIn:
@@ -114,6 +121,13 @@ class RequestIn(Contract):
     first_name: str = Field(default="", max_length=60)
     passenger: str | None = Field(
         default=None, description="username; only a dispatcher may ask for someone else"
+    )
+    client_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        description="idempotency key: the same key (or, without one, the same content) from the "
+        "same person answers the same object, and nothing is published twice",
     )
 
     @model_validator(mode="after")

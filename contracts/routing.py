@@ -21,6 +21,21 @@ class MatrixRequest(Contract):
     )
 
 
+class TravelTimesRequest(Contract):
+    """From each source to each target (a rectangle), e.g. many rides to a query's few points."""
+
+    sources: list[LatLon] = Field(min_length=1, max_length=MAX_MATRIX_POINTS)
+    targets: list[LatLon] = Field(min_length=1, max_length=MAX_MATRIX_POINTS)
+
+
+class TravelTimesResult(Contract):
+    """len(sources) × len(targets) durations (s) and distances (m); null where no path exists."""
+
+    graph_version: str
+    durations_s: list[list[float | None]]
+    distances_m: list[list[float | None]]
+
+
 class RouteRequest(Contract):
     points: list[LatLon] = Field(min_length=2, max_length=200, description="stops, in order")
 

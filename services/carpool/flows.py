@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +29,7 @@ from services.carpool.matcher import MatrixFn, search
 from services.carpool.matching import landmarks
 from services.carpool.matching.landmarks import end_columns
 from services.carpool.matching.search import Matrix, direct_budget
+from services.carpool.once import derived_id
 from services.carpool.ride_index import RideIndex
 from services.carpool.rides import as_match, ask_state, prefilter_row, ride_key
 from services.carpool.store import CarpoolStore
@@ -80,6 +80,16 @@ def _day_fr(day: dt.date) -> str:
     return day.strftime("%d/%m")
 
 
+def _days_of(given: OfferIn) -> list[dt.date]:
+    recurrence = given.recurrence
+    return ride_dates(
+        given.date,
+        recurrence.weekdays if recurrence else None,
+        recurrence.until if recurrence else None,
+        recurrence.except_dates if recurrence else (),
+    )
+
+
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -124,16 +134,14 @@ class Flows:
 
     def offer(self, given: OfferIn) -> dict[str, Any]:
         driver = self._acting_for(given.driver, "offer a ride")
+        offer_id = derived_id("o", driver, given)
+        made = self._made(self.store.offer(self.tenant, offer_id), given, "offer")
+        if made is not None:
+            return self._offer_answer(made)
         today = dt.datetime.now(PARIS).date()
         if given.date < today:
             raise InvalidMessage(f"the ride's day {given.date} is in the past")
-        recurrence = given.recurrence
-        days = ride_dates(
-            given.date,
-            recurrence.weekdays if recurrence else None,
-            recurrence.until if recurrence else None,
-            recurrence.except_dates if recurrence else (),
-        )
+        days = _days_of(given)
         if not days:
             raise InvalidMessage("the recurrence leaves no day for this ride")
         landmarks = self._landmarks(given)
@@ -143,7 +151,7 @@ class Flows:
         if math.isinf(direct_s):
             raise InvalidMessage("no drivable path from the origin to the destination")
         offer = Offer(
-            offer_id=f"o-{uuid.uuid4().hex[:12]}",
+            offer_id=offer_id,
             driver=driver,
             offer=given,
             direct_s=direct_s,
@@ -156,8 +164,27 @@ class Flows:
         event = self._event(
             RideOffered(offer_id=offer.offer_id, driver=driver, date=given.date, seats=given.seats)
         )
-        self.store.save_offer(self.tenant, offer, rows, event)
+        if not self.store.save_offer(self.tenant, offer, rows, event):
+            # The same call, delivered twice at once: the other delivery made it.
+            return self._offer_answer(self._existing_offer(offer_id))
         self.relay()
+        return self._offer_answer(offer)
+
+    def _made(self, found: Any, given: Any, what: str) -> Any:
+        """The object an earlier delivery of this call made, if any (same owner, same input)."""
+        if found is None:
+            return None
+        if getattr(found, what) != given:
+            raise Conflict(f"this client_key was already used for another {what}")
+        return found
+
+    def _existing_offer(self, offer_id: str) -> Offer:
+        offer = self.store.offer(self.tenant, offer_id)
+        assert offer is not None, "save_offer refused because the offer exists"
+        return offer
+
+    def _offer_answer(self, offer: Offer) -> dict[str, Any]:
+        days = _days_of(offer.offer)
         return {**offer.model_dump(mode="json"), "dates": [d.isoformat() for d in days]}
 
     def _landmarks(self, given: OfferIn) -> list[tuple[float, float]]:
@@ -171,10 +198,14 @@ class Flows:
 
     def request(self, given: RequestIn) -> dict[str, Any]:
         passenger = self._acting_for(given.passenger, "ask for a ride")
+        request_id = derived_id("r", passenger, given)
+        made = self._made(self.store.request(self.tenant, request_id), given, "request")
+        if made is not None:
+            return self._request_answer(made)
         if given.date < dt.datetime.now(PARIS).date():
             raise InvalidMessage(f"the day {given.date} is in the past")
         request = RideRequest(
-            request_id=f"r-{uuid.uuid4().hex[:12]}",
+            request_id=request_id,
             passenger=passenger,
             request=given,
             created_at=_now(),
@@ -182,8 +213,13 @@ class Flows:
         event = self._event(
             RideRequested(request_id=request.request_id, passenger=passenger, date=given.date)
         )
-        self.store.save_request(self.tenant, request, event)
-        self.relay()
+        if self.store.save_request(self.tenant, request, event):
+            self.relay()
+        else:  # delivered twice at once: answer the one the other delivery saved
+            request = self.store.request(self.tenant, request_id) or request
+        return self._request_answer(request)
+
+    def _request_answer(self, request: RideRequest) -> dict[str, Any]:
         matches = self._search(request).found
         return {
             "request": request.model_dump(mode="json"),

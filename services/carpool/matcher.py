@@ -38,6 +38,7 @@ class Search:
     shortlisted: int
     rides_of_day: int
     matrix_points: list[tuple[float, float]] = field(default_factory=list)
+    query_points: int = 0  # the first ones of matrix_points: the passenger's ends and places
 
 
 def search(
@@ -86,7 +87,8 @@ def search(
     register(book, ask, states, near)
     matrix = matrix_of(book.points)
     found = rank_matches(book, matrix, ask, states, near, limit=limit)
-    return Search(found, versions, len(states), len(table.keys), list(book.points))
+    own = 1 + max(book.add(p) for p in [ask.origin, ask.destination, *(n.location for n in near)])
+    return Search(found, versions, len(states), len(table.keys), list(book.points), own)
 
 
 def _through_landmarks(

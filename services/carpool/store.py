@@ -109,10 +109,16 @@ class CarpoolStore:
         offer: Offer,
         rides: list[tuple[str, list[float | None]]],
         event: dict[str, Any],
-    ) -> None:
-        """The offer, one ride per day it runs (with its prefilter row), and `ride_offered`."""
+    ) -> bool:
+        """The offer, one ride per day it runs (with its prefilter row), and `ride_offered`;
+        False (nothing written) when an offer with this id already exists."""
+        key = self.k(tenant, "offer", offer.offer_id)
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self.k(tenant, "offer", offer.offer_id), offer.model_dump_json())
+            pipe.watch(key)
+            if pipe.exists(key):
+                return False
+            pipe.multi()
+            pipe.set(key, offer.model_dump_json())
             pipe.sadd(self.k(tenant, "of", offer.driver), f"offer:{offer.offer_id}")
             for ride_key, row in rides:
                 day = ride_key.split("@", 1)[1]
@@ -125,7 +131,7 @@ class CarpoolStore:
             outbox.append(pipe, self.outbox_prefix, "ride_offered", event)
             last_day = max(ride_key.split("@", 1)[1] for ride_key, _ in rides)
             self._note_end(pipe, tenant, f"offer:{offer.offer_id}", last_day)
-            pipe.execute()
+            return _executed(pipe)
 
     def offer(self, tenant: str, offer_id: str) -> Offer | None:
         raw = self.client.get(self.k(tenant, "offer", offer_id))
@@ -173,15 +179,21 @@ class CarpoolStore:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def save_request(self, tenant: str, request: RideRequest, event: dict[str, Any]) -> None:
+    def save_request(self, tenant: str, request: RideRequest, event: dict[str, Any]) -> bool:
+        """The request and `ride_requested`; False (nothing written) when its id exists."""
+        key = self.k(tenant, "request", request.request_id)
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self.k(tenant, "request", request.request_id), request.model_dump_json())
+            pipe.watch(key)
+            if pipe.exists(key):
+                return False
+            pipe.multi()
+            pipe.set(key, request.model_dump_json())
             pipe.sadd(self.k(tenant, "of", request.passenger), f"request:{request.request_id}")
             day = request.request.date.isoformat()
             pipe.sadd(self.k(tenant, "requests", day), request.request_id)
             outbox.append(pipe, self.outbox_prefix, "ride_requested", event)
             self._note_end(pipe, tenant, f"request:{request.request_id}", day)
-            pipe.execute()
+            return _executed(pipe)
 
     def request(self, tenant: str, request_id: str) -> RideRequest | None:
         raw = self.client.get(self.k(tenant, "request", request_id))
@@ -364,3 +376,12 @@ class CarpoolStore:
             return []
         raws = self.client.mget([self.k(tenant, "place", i) for i in ids])
         return [Place.model_validate_json(str(r)) for r in raws if r is not None]
+
+
+def _executed(pipe: Any) -> bool:
+    """Run a watched transaction; False when a concurrent writer took the watched key first."""
+    try:
+        pipe.execute()
+    except redis.WatchError:
+        return False
+    return True

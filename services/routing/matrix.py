@@ -113,6 +113,7 @@ class Router:
         self._csr = csr_matrix(
             (key[best], (c.chain_tail[best], c.chain_head[best])), shape=(n_junctions,) * 2
         )
+        self._reversed: csr_matrix | None = None  # built at the first rectangular ask
 
     # ---- matrices ---------------------------------------------------------------------------
 
@@ -173,7 +174,7 @@ class Router:
         targets = np.unique(arr.junction[np.isfinite(arr.ms)])
         if not len(sources) or not len(targets):
             return
-        keys = dijkstra(self._csr, directed=True, indices=sources)[:, targets]
+        keys = self._junction_keys(sources, targets)
         g_ms = np.floor(keys / self._scale)  # inf stays inf
         rows = np.minimum(np.searchsorted(sources, dep.junction), len(sources) - 1)
         cols = np.minimum(np.searchsorted(targets, arr.junction), len(targets) - 1)
@@ -212,6 +213,16 @@ class Router:
         reach = np.isfinite(total)
         np.copyto(best_ms, total, where=reach)
         np.copyto(best_dm, length, where=reach)
+
+    def _junction_keys(self, sources: IntArray, targets: IntArray) -> FloatArray:
+        """Path keys sources x targets: one Dijkstra per source, or, when the targets are fewer,
+        one per target on the reversed graph (the same exact integer sums)."""
+        if len(targets) < len(sources):
+            if self._reversed is None:
+                self._reversed = self._csr.transpose().tocsr()
+            back = dijkstra(self._reversed, directed=True, indices=targets)
+            return np.ascontiguousarray(back[:, sources].T)
+        return np.asarray(dijkstra(self._csr, directed=True, indices=sources)[:, targets])
 
     def _along_chains(
         self, snap: Snap, start: int, stop: int, best_ms: FloatArray, best_dm: FloatArray

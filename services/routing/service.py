@@ -25,7 +25,7 @@ from contracts.rounds import (
     RoundPlanned,
     WasteRoundRequest,
 )
-from contracts.routing import MatrixRequest, RouteRequest
+from contracts.routing import MatrixRequest, RouteRequest, TravelTimesRequest
 from services.common import outbox
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
@@ -47,6 +47,7 @@ from services.routing.jobs import meal_job, waste_job
 from services.routing.jobs.placement import Placement, PlacementRefused, place_job
 from services.routing.matrix import PARALLEL_FROM, PointError, UnreachableError
 from services.routing.network import NoRoadGraph
+from services.routing.rectangle import travel_times
 from services.routing.store import RoundConflict, RoutingStore, failure_event
 
 ROAD_ERRORS = (InvalidMessage, Conflict)
@@ -136,6 +137,17 @@ class RoutingService(day_entrypoints.DayEntrypoints):
             raise InvalidMessage(str(error)) from None
         self.network.cache.put(key, matrix)
         return {**matrix.to_json(), "cached": False}
+
+    @rpc(expected_exceptions=ROAD_ERRORS)
+    def travel_times(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Sources × targets durations and distances (`TravelTimesRequest`), not N×N."""
+        asked = _validated(TravelTimesRequest, request)
+        router, _ = self._road()
+        try:
+            found = travel_times(router, asked.sources, asked.targets)
+        except PointError as error:
+            raise InvalidMessage(str(error)) from None
+        return found.to_json()
 
     @rpc(expected_exceptions=ROAD_ERRORS)
     def route(self, request: dict[str, Any]) -> dict[str, Any]:

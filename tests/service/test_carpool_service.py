@@ -36,6 +36,10 @@ class CarpoolWatcher:
     def handle_ride_offered(self, body: dict[str, Any]) -> None:
         seen.append(("ride_offered", body))
 
+    @event_handler("carpool", "ride_requested")
+    def handle_ride_requested(self, body: dict[str, Any]) -> None:
+        seen.append(("ride_requested", body))
+
     @event_handler("carpool", "ride_matched")
     def handle_ride_matched(self, body: dict[str, Any]) -> None:
         seen.append(("ride_matched", body))
@@ -261,3 +265,32 @@ def test_a_booking_the_driver_does_not_answer_in_time_gives_its_seat_back(
     assert again["status"] == "pending"
     expired = [b for t, b in seen if t == "booking_cancelled"]
     assert expired and expired[0]["payload"]["reason"] == "expired"
+
+
+def test_an_offer_and_a_request_delivered_twice_are_made_and_announced_once(
+    stack: Any, carpool_config: dict[str, Any], tenant: str
+) -> None:
+    with ServiceRpcProxy("carpool", carpool_config, timeout=60) as carpool:
+        with entrypoint_waiter(stack, "handle_ride_offered", timeout=30):
+            ride = carpool.offer_ride(tenant, who("jan"), offer())
+        again = carpool.offer_ride(tenant, who("jan"), offer())  # the RPC redelivered
+        keyed = carpool.offer_ride(tenant, who("jan"), offer(client_key="k-1"))
+        keyed_again = carpool.offer_ride(tenant, who("jan"), offer(client_key="k-1"))
+        with pytest.raises(RemoteError) as reused:
+            carpool.offer_ride(tenant, who("jan"), offer(seats=2, client_key="k-1"))
+        asked = carpool.request_ride(tenant, who("marie"), request())
+        asked_again = carpool.request_ride(tenant, who("marie"), request())
+        mine = carpool.my_carpool(tenant, who("jan"))
+        time.sleep(3)  # past the outbox relay's 2 s timer: a second event would have arrived
+    assert again["offer_id"] == ride["offer_id"] and again["created_at"] == ride["created_at"]
+    assert keyed_again["offer_id"] == keyed["offer_id"] != ride["offer_id"]
+    assert remote_type(reused) == "Conflict" and "client_key" in str(reused.value)
+    assert asked_again["request"] == asked["request"]
+    assert [m["offer_id"] for m in asked_again["matches"]] == [
+        m["offer_id"] for m in asked["matches"]
+    ]
+    assert len(mine["offers"]) == 2
+    offered = [b["payload"]["offer_id"] for t, b in seen if t == "ride_offered"]
+    assert sorted(offered) == sorted([ride["offer_id"], keyed["offer_id"]])
+    requested = [b["payload"]["request_id"] for t, b in seen if t == "ride_requested"]
+    assert requested == [asked["request"]["request_id"]]

@@ -175,6 +175,8 @@ def best_insertion(ride: Ride, ask: Ask, travel: Travel) -> Insertion | None:
     best: Insertion | None = None
     best_key = (INF, INF)
     n = len(ride.stops)
+    # Each candidate's leg from the origin or to the destination, asked once, not once per pair.
+    to_destination = [travel(d.point, ride.destination) for d in ask.dropoffs]
     for pickup in ask.pickups:
         pick_stop = Stop(
             pickup.point,
@@ -183,8 +185,16 @@ def best_insertion(ride: Ride, ask: Ask, travel: Travel) -> Insertion | None:
             ask.seats,
             ask.ref,
         )
-        for dropoff in ask.dropoffs:
+        # Shortest times obey the triangle inequality: whatever the positions, the drive is at
+        # least origin → pickup → drop-off → destination, and the pickup is reached no sooner
+        # than origin → pickup. Exact, and it spares most rides the full search.
+        to_pickup = travel(ride.origin, pickup.point)
+        if ride.depart_earliest + to_pickup > pick_stop.latest:
+            continue
+        for dropoff, from_dropoff in zip(ask.dropoffs, to_destination, strict=True):
             if pickup.point == dropoff.point:
+                continue
+            if to_pickup + travel(pickup.point, dropoff.point) + from_dropoff > budget + 1e-6:
                 continue
             drop_stop = Stop(
                 dropoff.point,
@@ -194,19 +204,6 @@ def best_insertion(ride: Ride, ask: Ask, travel: Travel) -> Insertion | None:
                 ask.ref,
             )
             walk_s = pickup.walk_s + dropoff.walk_s
-            # Shortest times obey the triangle inequality: whatever the positions, the drive is
-            # at least origin → pickup → drop-off → destination, and the pickup is reached no
-            # sooner than origin → pickup. Exact, and it spares most rides the full search.
-            to_pickup = travel(ride.origin, pickup.point)
-            if ride.depart_earliest + to_pickup > pick_stop.latest:
-                continue
-            if (
-                to_pickup
-                + travel(pickup.point, dropoff.point)
-                + travel(dropoff.point, ride.destination)
-                > budget + 1e-6
-            ):
-                continue
             for i in range(n + 1):
                 for j in range(i, n + 1):
                     stops = (

@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from services.carpool.matching.geo import haversine_pairs
 
-COUNT = 8
+COUNT = 32
 FloatArray = npt.NDArray[np.float64]
 
 
