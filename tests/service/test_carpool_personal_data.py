@@ -104,7 +104,8 @@ def test_erasing_a_driver_re_matches_their_passenger_and_keeps_only_trip_figures
         carpool.answer_booking(tenant, jan, booking["booking_id"], True)
         carpool.complete_ride(tenant, jan, done["offer_id"], DAY)
         # Another, ahead, with Paul confirmed; Piet drives the same road.
-        ahead = carpool.offer_ride(tenant, jan, offer())
+        # The same ride again, on purpose: its own client key makes it a second offer.
+        ahead = carpool.offer_ride(tenant, jan, offer(client_key="jan-again"))
         piet = carpool.offer_ride(tenant, who("piet"), offer(first_name="Piet"))
         pauls = carpool.request_ride(tenant, paul, request())["request"]["request_id"]
         held = carpool.book_ride(tenant, paul, pauls, ahead["offer_id"], DAY)
