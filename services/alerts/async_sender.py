@@ -100,6 +100,7 @@ async def run(stop: asyncio.Event) -> None:
             calls_per_second=alerts_settings.calls_per_second,
             batch=alerts_settings.concurrency,
             lease_s=alerts_settings.lease_s,
+            settle_after_s=alerts_settings.provider_timeout_s + 5.0,
         ),
         spawn=spawn,
         requests=requests,

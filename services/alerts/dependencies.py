@@ -57,6 +57,7 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
                 calls_per_second=self.alerts_settings.calls_per_second,
                 batch=self.alerts_settings.concurrency,
                 lease_s=self.alerts_settings.lease_s,
+                settle_after_s=self.alerts_settings.provider_timeout_s + 5.0,
             ),
             spawn=self._spawn,
             sleep=eventlet.sleep,

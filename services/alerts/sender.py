@@ -49,6 +49,10 @@ class SenderConfig:
     calls_per_second: float = 0.0
     batch: int = 100
     lease_s: float = 10.0  # an instance silent this long is dead: its work is taken over
+    # A request begun this long ago has ended (answered or timed out): only then may another
+    # instance ask the provider whether it left. An instance starved past its lease (a loaded
+    # machine) may still be waiting for that answer; asking earlier would send it twice.
+    settle_after_s: float = 15.0
     sms_bucket: str = "sms"  # the provider account's pace is shared by every instance
 
 
@@ -386,6 +390,8 @@ class CampaignSender:
                         alive[owner] = self.store.is_alive(owner)
                     if alive[owner]:
                         continue  # a live instance is sending it
+                    if not self._request_over(tenant, campaign_id, number, key):
+                        continue  # its request may still be on the wire: settle it later
                     if not self.store.take_over(
                         tenant, campaign_id, number, key, owner, self.owner
                     ):
@@ -393,6 +399,14 @@ class CampaignSender:
                 self._settle(tenant, campaign, number, key)
                 settled += 1
         return settled
+
+    def _request_over(self, tenant: str, campaign_id: str, number: int, key: str) -> bool:
+        """False while a recipient's request to the provider may still be under way."""
+        state = self.store.state(tenant, campaign_id, number, key)
+        if state is None or state.status != "sending" or state.claimed_at is None:
+            return True
+        began = state.claimed_at
+        return datetime.now(UTC) - began >= timedelta(seconds=self.config.settle_after_s)
 
     def _settle(self, tenant: str, campaign: Campaign, number: int, key: str) -> None:
         cid = campaign.campaign_id

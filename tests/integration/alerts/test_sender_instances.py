@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -119,3 +119,30 @@ def test_a_freeze_interrupted_half_way_is_completed_by_asking_again(
 
     assert store.counts(tenant, campaign_id, 1) == (PEOPLE, {"pending": PEOPLE})
     assert store.outstanding(tenant, campaign_id, 1) == PEOPLE  # nobody queued twice
+
+
+def test_a_request_that_may_still_be_on_the_wire_is_settled_only_once_it_has_ended(
+    store: AlertsStore, sandbox: SandboxProcess, tenant: str
+) -> None:
+    # Seen under load (three instances, kill -9 of one): an instance starved past its lease while
+    # its request was on its way; another asked the provider too early, found nothing, sent again.
+    sandbox.reset()
+    campaign_id = _campaign(store, tenant)
+    (state,) = _states()[:1]
+    store.freeze_recipients(tenant, campaign_id, 1, [state])
+    starved = _sender(store, sandbox, _never_runs)
+    second = _sender(store, sandbox, _run)
+    assert starved.step() == 1
+    began = datetime.now(UTC)
+    store.update_state(
+        tenant, campaign_id, 1, state.key, {"status": "sending", "claimed_at": began.isoformat()}
+    )
+    store.drop_lease(starved.owner)  # it missed its lease: to the others it looks dead
+
+    assert second.recover() == 0  # its request may still be waiting for the provider's answer
+
+    long_ago = began - timedelta(seconds=second.config.settle_after_s + 1)
+    store.update_state(tenant, campaign_id, 1, state.key, {"claimed_at": long_ago.isoformat()})
+    assert second.recover() == 1  # now surely over: the provider is asked, then it is sent
+    assert second.step() == 1
+    assert sandbox.get("/sandbox/stats")["phones_by_messages_received"] == {"1": 1}
