@@ -1,8 +1,10 @@
 """Live campaign progress as Server-Sent Events, opened with a header or a one-time stream ticket.
 
-The stream polls the alerts service about once a second (one short RPC per poll, run off the
-event loop), sends a `progress` event only when something changed and a comment now and then so
-proxies keep the connection, and stops on client disconnect, at `done`, or after an hour.
+`sse_stream` is the one streaming loop every live page uses (campaigns, welfare cases, family
+tracking): each gives its fetch and how a snapshot is shown as a `Frame`. The campaign stream
+polls the alerts service about once a second (one short RPC per poll, run off the event loop),
+sends a `progress` event only when something changed and a comment now and then so proxies keep
+the connection, and stops on client disconnect, at `done`, or after an hour.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -24,6 +27,7 @@ from services.gateway.roles import CurrentUser, RoleGuard, bearer, unauthorized
 from services.gateway.rpc import ServiceFailed, ServiceUnavailable
 from services.gateway.state import Gateway, get_gateway
 
+T = TypeVar("T")
 POLL_S = 1.0
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 3600.0
@@ -77,8 +81,73 @@ def require_roles_or_ticket(*roles: Role) -> Any:
 require_roles_or_query_token = require_roles_or_ticket
 
 
-def _event(name: str, live: LiveProgress) -> str:
-    return f"event: {name}\ndata: {live.model_dump_json()}\n\n"
+@dataclass(frozen=True)
+class Frame:
+    """What one snapshot shows the client: its event, and whether the stream ends after it."""
+
+    event: str
+    done: bool = False
+    closing: str = ""  # sent once, after `event`, when the stream ends
+
+
+def sse_event(name: str, data: str) -> str:
+    return f"event: {name}\ndata: {data}\n\n"
+
+
+async def sse_stream(
+    request: Request,
+    fetch: Callable[[], T],
+    first: T,
+    frame: Callable[[T], Frame],
+    poll_s: float = POLL_S,
+) -> AsyncIterator[str]:
+    """Poll `fetch` (off the event loop) every `poll_s`; send a snapshot's event only when it
+    differs from the last one sent, a comment now and then so proxies keep the connection; stop
+    when the frame says done, on client disconnect, on a service failure, or after an hour."""
+    yield "retry: 3000\n\n"  # how long EventSource waits before reconnecting
+    started = last_write = time.monotonic()
+    last: str | None = None
+    snapshot = first
+    while True:
+        now = time.monotonic()
+        shown = frame(snapshot)
+        if shown.event != last:
+            yield shown.event
+            last, last_write = shown.event, now
+        elif now - last_write > KEEPALIVE_S:
+            yield ": keep-alive\n\n"
+            last_write = now
+        if shown.done:
+            if shown.closing:
+                yield shown.closing
+            return
+        if now - started > MAX_STREAM_S:
+            return  # the client reconnects and starts a fresh stream
+        await asyncio.sleep(poll_s)
+        if await request.is_disconnected():
+            return
+        try:
+            snapshot = await run_in_threadpool(fetch)
+        except ServiceUnavailable:
+            continue  # a passing outage: keep the stream and try again
+        except ServiceFailed as error:
+            yield sse_event("error", json.dumps({"detail": error.message}))
+            return
+
+
+def sse_response(
+    request: Request,
+    fetch: Callable[[], T],
+    first: T,
+    frame: Callable[[T], Frame],
+    poll_s: float = POLL_S,
+) -> StreamingResponse:
+    return StreamingResponse(
+        sse_stream(request, fetch, first, frame, poll_s),
+        media_type="text/event-stream",
+        # no-transform and X-Accel-Buffering: proxies must pass each event on at once.
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+    )
 
 
 def _settled(detail: CampaignDetail) -> bool:
@@ -93,53 +162,29 @@ def _receipts_in(detail: CampaignDetail) -> bool:
     )
 
 
-async def _stream(
-    request: Request, fetch: Callable[[], CampaignDetail], first: CampaignDetail
-) -> AsyncIterator[str]:
-    yield "retry: 3000\n\n"  # how long EventSource waits before reconnecting
-    started = last_write = time.monotonic()
-    settled_at: float | None = None
-    last: LiveProgress | None = None
-    detail = first
-    while True:
+class _ProgressFrames:
+    """Campaign progress frames; remembers since when the campaign looks settled (SETTLE_S)."""
+
+    def __init__(self) -> None:
+        self.settled_at: float | None = None
+
+    def __call__(self, detail: CampaignDetail) -> Frame:
         now = time.monotonic()
-        settled_at = (settled_at or now) if _settled(detail) else None
-        done = settled_at is not None and (_receipts_in(detail) or now - settled_at > SETTLE_S)
+        self.settled_at = (self.settled_at or now) if _settled(detail) else None
+        done = self.settled_at is not None and (
+            _receipts_in(detail) or now - self.settled_at > SETTLE_S
+        )
         live = LiveProgress(
             campaign_id=detail.campaign.campaign_id,
             status=detail.campaign.status,
             progress=detail.progress,
             done=done,
         )
-        if live != last:
-            yield _event("progress", live)
-            last, last_write = live, now
-        elif now - last_write > KEEPALIVE_S:
-            yield ": keep-alive\n\n"
-            last_write = now
-        if done:
-            yield _event("done", live)
-            return
-        if now - started > MAX_STREAM_S:
-            return  # the client reconnects and starts a fresh stream
-        await asyncio.sleep(POLL_S)
-        if await request.is_disconnected():
-            return
-        try:
-            detail = await run_in_threadpool(fetch)
-        except ServiceUnavailable:
-            continue  # a passing outage: keep the stream and try again
-        except ServiceFailed as error:
-            yield f"event: error\ndata: {json.dumps({'detail': error.message})}\n\n"
-            return
+        data = live.model_dump_json()
+        return Frame(sse_event("progress", data), done, sse_event("done", data))
 
 
 def progress_response(
     request: Request, fetch: Callable[[], CampaignDetail], first: CampaignDetail
 ) -> StreamingResponse:
-    return StreamingResponse(
-        _stream(request, fetch, first),
-        media_type="text/event-stream",
-        # no-transform and X-Accel-Buffering: proxies must pass each event on at once.
-        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
-    )
+    return sse_response(request, fetch, first, _ProgressFrames())

@@ -59,26 +59,30 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def _query(
-    departure_lat: float,
-    departure_lng: float,
-    arrival_lat: float,
-    arrival_lng: float,
-    departure_date: int,
-    time_delta: int,
-    departure_radius: float,
-    arrival_radius: float,
-    count: int | None,
+def journey_query(  # the parameters keep the standard's camelCase names
+    departureLat: Lat,
+    departureLng: Lng,
+    arrivalLat: Lat,
+    arrivalLng: Lng,
+    departureDate: Annotated[int, Query(ge=0, description="UNIX UTC timestamp (s)")],
+    timeDelta: Annotated[int, Query(ge=0, le=86_400)] = 900,
+    departureRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,
+    arrivalRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,
+    count: Annotated[int | None, Query(ge=1, le=200)] = None,
 ) -> dict[str, Any]:
+    """The search parameters both journey routes share, as the carpool service's query."""
     return {
-        "departure": [departure_lat, departure_lng],
-        "arrival": [arrival_lat, arrival_lng],
-        "departure_epoch": departure_date,
-        "time_delta_s": time_delta,
-        "departure_radius_m": departure_radius * 1000,
-        "arrival_radius_m": arrival_radius * 1000,
+        "departure": [departureLat, departureLng],
+        "arrival": [arrivalLat, arrivalLng],
+        "departure_epoch": departureDate,
+        "time_delta_s": timeDelta,
+        "departure_radius_m": departureRadius * 1000,
+        "arrival_radius_m": arrivalRadius * 1000,
         "count": count,
     }
+
+
+JourneyQuery = Annotated[dict[str, Any], Depends(journey_query)]
 
 
 def _search(gateway: Gateway, user: CurrentUser, method: str, query: dict[str, Any]) -> Any:
@@ -97,40 +101,12 @@ def _search(gateway: Gateway, user: CurrentUser, method: str, query: dict[str, A
 
 
 @router.get("/driver_journeys", responses=RESPONSES, response_class=JSONResponse)
-def driver_journeys(  # the parameters keep the standard's camelCase names
-    user: Partner,
-    gateway: GatewayDep,
-    departureLat: Lat,
-    departureLng: Lng,
-    arrivalLat: Lat,
-    arrivalLng: Lng,
-    departureDate: Annotated[int, Query(ge=0, description="UNIX UTC timestamp (s)")],
-    timeDelta: Annotated[int, Query(ge=0, le=86_400)] = 900,
-    departureRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,
-    arrivalRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,
-    count: Annotated[int | None, Query(ge=1, le=200)] = None,
-) -> Any:
+def driver_journeys(user: Partner, gateway: GatewayDep, query: JourneyQuery) -> Any:
     """Our planned rides a passenger can join from departure to arrival (DriverJourney)."""
-    query = _query(departureLat, departureLng, arrivalLat, arrivalLng, departureDate, timeDelta,
-                   departureRadius, arrivalRadius, count)  # fmt: skip
     return _search(gateway, user, "driver_journeys", query)
 
 
 @router.get("/passenger_journeys", responses=RESPONSES, response_class=JSONResponse)
-def passenger_journeys(
-    user: Partner,
-    gateway: GatewayDep,
-    departureLat: Lat,
-    departureLng: Lng,
-    arrivalLat: Lat,
-    arrivalLng: Lng,
-    departureDate: Annotated[int, Query(ge=0, description="UNIX UTC timestamp (s)")],
-    timeDelta: Annotated[int, Query(ge=0, le=86_400)] = 900,
-    departureRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,
-    arrivalRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,
-    count: Annotated[int | None, Query(ge=1, le=200)] = None,
-) -> Any:
+def passenger_journeys(user: Partner, gateway: GatewayDep, query: JourneyQuery) -> Any:
     """Our passengers still looking for a ride along that route (standard's PassengerJourney)."""
-    query = _query(departureLat, departureLng, arrivalLat, arrivalLng, departureDate, timeDelta,
-                   departureRadius, arrivalRadius, count)  # fmt: skip
     return _search(gateway, user, "passenger_journeys", query)

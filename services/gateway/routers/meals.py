@@ -8,18 +8,14 @@ pass the contract through and read the answer back as the contract.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import math
-import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from starlette.concurrency import run_in_threadpool
 
 from contracts.meals import (
     DayPlanRequest,
@@ -39,10 +35,10 @@ from contracts.meals import (
 )
 from contracts.rounds import RoundPlan
 from contracts.users import Role
-from services.gateway.live import require_roles_or_query_token
+from services.gateway.live import Frame, require_roles_or_query_token, sse_event, sse_response
 from services.gateway.roles import CurrentUser, require_roles
 from services.gateway.routers.campaigns import uploaded_file
-from services.gateway.rpc import ServiceFailed, ServiceUnavailable, expect
+from services.gateway.rpc import ServiceFailed, expect
 from services.gateway.state import Gateway, get_gateway
 
 router = APIRouter(tags=["meals"])
@@ -59,8 +55,6 @@ DeliveryId = Annotated[str, Path(min_length=1, max_length=64)]
 PARIS = ZoneInfo("Europe/Paris")
 SOLVE_SLACK_S = 30.0
 LIVE_POLL_S = 0.5
-LIVE_KEEPALIVE_S = 15.0
-LIVE_MAX_S = 3600.0
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such senior (or not one you reach), order, round or delivery"},
@@ -381,33 +375,9 @@ def track_delivery(
     return expect("routing", FamilyTracking, answer)
 
 
-async def _tracking_stream(
-    request: Request, fetch: Any, first: FamilyTracking
-) -> AsyncIterator[str]:
-    yield "retry: 3000\n\n"
-    started = last_write = time.monotonic()
-    last: FamilyTracking | None = None
-    current = first
-    while True:
-        now = time.monotonic()
-        if current != last:
-            yield f"event: tracking\ndata: {current.model_dump_json()}\n\n"
-            last, last_write = current, now
-        elif now - last_write > LIVE_KEEPALIVE_S:
-            yield ": keep-alive\n\n"
-            last_write = now
-        if current.status in ("delivered", "absent", "refused") or now - started > LIVE_MAX_S:
-            return
-        await asyncio.sleep(LIVE_POLL_S)
-        if await request.is_disconnected():
-            return
-        try:
-            current = await run_in_threadpool(fetch)
-        except ServiceUnavailable:
-            continue
-        except ServiceFailed as error:
-            yield f"event: error\ndata: {error.message}\n\n"
-            return
+def _tracking_frame(tracking: FamilyTracking) -> Frame:
+    final = tracking.status in ("delivered", "absent", "refused")
+    return Frame(sse_event("tracking", tracking.model_dump_json()), done=final)
 
 
 @router.get(
@@ -435,8 +405,4 @@ def track_delivery_live(
         )
 
     first = fetch()  # a senior you do not reach is 404 here, before the stream starts
-    return StreamingResponse(
-        _tracking_stream(request, fetch, first),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
-    )
+    return sse_response(request, fetch, first, _tracking_frame, poll_s=LIVE_POLL_S)

@@ -15,7 +15,6 @@ from typing import Any
 from contracts.rounds import (
     DeliveryIn,
     MealRoundRequest,
-    ReplanRequest,
     RoundPlan,
     StopOut,
     UnservedOut,
@@ -23,7 +22,16 @@ from contracts.rounds import (
     minutes_of,
 )
 from services.routing import matrix_pool
-from services.routing.jobs.common import Locations, SearchTrace, clock, matrices
+from services.routing.jobs.common import (
+    Locations,
+    SearchTrace,
+    clock,
+    matrices,
+    not_on_road_network,
+    planned_json,
+    replan_start,
+    unreachable_unserved,
+)
 from services.routing.jobs.drawing import vehicle_out
 from services.routing.jobs.placement import (
     PlacementRefused,
@@ -40,7 +48,6 @@ from services.routing.rounds import (
     MealPlan,
     MealSettings,
     MealVehicle,
-    VehicleProgress,
     plan_meal_round,
     replan_meal_round,
 )
@@ -78,13 +85,7 @@ def _placed_request(
     placement = place(
         router, [Spot(d.id, _label(d), d.location) for d in everyone], request.accept_nearest_road
     )
-    off = [
-        UnservedOut(
-            id=m.id, name=m.name, reason="not_on_road_network", detail=m.describe(),
-            distance_m=round(m.distance_m, 1) if m.distance_m != float("inf") else None,
-        )
-        for m in placement.misplaced
-    ]  # fmt: skip
+    off = not_on_road_network(placement.misplaced)
     placed = [
         d.model_copy(update={"location": placement.located[d.id]})
         for d in everyone
@@ -139,15 +140,8 @@ def _reachable(
         [d.node for d in deliveries],
         [(v.start_node, v.end_node) for v in vehicles],
     )
-    out = [
-        UnservedOut(
-            id=deliveries[i].id,
-            name=labels.get(deliveries[i].id, ""),
-            reason="unreachable",
-            detail="no road leads there from the vehicles' start and back",
-        )
-        for i in sorted(cut)
-    ]
+    names = [(d.id, labels.get(d.id, "")) for d in deliveries]
+    out = unreachable_unserved(names, cut, "no road leads there from the vehicles' start and back")
     return Reachable([d for i, d in enumerate(deliveries) if i not in cut], out)
 
 
@@ -240,10 +234,7 @@ def plan_meals_job(version: str, request_json: dict[str, Any], round_id: str) ->
     plan = plan_meal_round(
         reachable.deliveries, vehicles, found.duration, found.distance, settings, progress=trace
     )
-    out = _meal_plan_out(router, request, plan, round_id)
-    return out.model_copy(
-        update={"search_progress": trace.steps, "unserved": [*left_out, *out.unserved]}
-    ).model_dump(mode="json")
+    return planned_json(_meal_plan_out(router, request, plan, round_id), trace, left_out)
 
 
 def replan_meals_job(
@@ -253,11 +244,9 @@ def replan_meals_job(
     replan_json: dict[str, Any],
 ) -> dict[str, Any]:
     """Re-plan one vehicle's round from where it is; the other vehicles keep theirs."""
-    router = matrix_pool.worker_router(version)
+    start = replan_start(version, previous_json, replan_json)
+    router, previous, change, own = start.router, start.previous, start.change, start.own
     request = MealRoundRequest.model_validate(request_json)
-    previous = RoundPlan.model_validate(previous_json)
-    change = ReplanRequest.model_validate(replan_json)
-    own = next(v for v in previous.vehicles if v.vehicle_id == change.vehicle_id)
     order = [s.id for s in own.stops]
     vehicle_request = request.model_copy(
         update={
@@ -273,13 +262,7 @@ def replan_meals_job(
     position = locations.add(here)
     found = matrices(router, locations.points)
     done = [d for d in order if d in set(change.done)]
-    progress = VehicleProgress(
-        done=len(done),
-        position=position,
-        now=minutes_of(change.now) * 60,
-        departed_at=minutes_of(own.departure) * 60,
-        delay=int(change.delay_minutes * 60),
-    )
+    progress = start.progress(len(done), position)
     # The previous order with the done stops first, as the driver actually served them.
     previous_order = done + [d for d in order if d not in set(done)]
     kept = len(vehicle_request.deliveries)

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from contracts.rounds import (
     ContainerOut,
     FillReading,
-    ReplanRequest,
     RoundPlan,
     StopOut,
     UnservedOut,
@@ -25,7 +24,16 @@ from contracts.rounds import (
     minutes_of,
 )
 from services.routing import matrix_pool
-from services.routing.jobs.common import Locations, SearchTrace, clock, matrices
+from services.routing.jobs.common import (
+    Locations,
+    SearchTrace,
+    clock,
+    matrices,
+    not_on_road_network,
+    planned_json,
+    replan_start,
+    unreachable_unserved,
+)
 from services.routing.jobs.drawing import vehicle_out
 from services.routing.jobs.placement import (
     PlacementRefused,
@@ -41,7 +49,6 @@ from services.routing.rounds import (
     Container,
     Reading,
     Truck,
-    VehicleProgress,
     WastePlan,
     WasteSettings,
     plan_waste_round,
@@ -89,13 +96,7 @@ def _placed(
         }
     )
     placement = place(router, [Spot(c.id, c.name, c.location) for c in registry])
-    off = [
-        UnservedOut(
-            id=m.id, name=m.name, reason="not_on_road_network", detail=m.describe(),
-            distance_m=round(m.distance_m, 1) if m.distance_m != float("inf") else None,
-        )
-        for m in placement.misplaced
-    ]  # fmt: skip
+    off = not_on_road_network(placement.misplaced)
     return placed_request, [c for c in registry if c.id in placement.located], off
 
 
@@ -142,15 +143,8 @@ def _waste_inputs(
         [c.node for c in containers],
         [(t.depot_node, t.depot_node) for t in trucks],
     )
-    left_out = [
-        UnservedOut(
-            id=registry[i].id,
-            name=registry[i].name,
-            reason="unreachable",
-            detail="no road leads there from the depot and back",
-        )
-        for i in sorted(cut)
-    ]
+    names = [(c.id, c.name) for c in registry]
+    left_out = unreachable_unserved(names, cut, "no road leads there from the depot and back")
     inputs = WasteInputs(
         [c for i, c in enumerate(registry) if i not in cut],
         [c for i, c in enumerate(containers) if i not in cut],
@@ -201,9 +195,7 @@ def plan_waste_job(
         progress=trace,
     )
     out = _waste_plan_out(router, request, plan, inputs.registry, locations, round_id)
-    return out.model_copy(
-        update={"search_progress": trace.steps, "unserved": [*left_out, *out.unserved]}
-    ).model_dump(mode="json")
+    return planned_json(out, trace, left_out)
 
 
 def _waste_plan_out(
@@ -303,11 +295,9 @@ def replan_waste_job(
     readings_json: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
     """Re-plan one truck from where it is: its remaining containers plus urgent ones."""
-    router = matrix_pool.worker_router(version)
+    start = replan_start(version, previous_json, replan_json)
+    router, previous, change, own = start.router, start.previous, start.change, start.own
     request = WasteRoundRequest.model_validate(request_json)
-    previous = RoundPlan.model_validate(previous_json)
-    change = ReplanRequest.model_validate(replan_json)
-    own = next(v for v in previous.vehicles if v.vehicle_id == change.vehicle_id)
     order = [s.id for s in own.stops if s.kind == "container"]
     urgent_ids = [c for c in change.urgent_containers if c not in order]
     wanted = set(order) | set(urgent_ids)
@@ -333,15 +323,7 @@ def replan_waste_job(
         inputs.disposal_nodes,
         minutes_of(change.now) * 60,
         [done + [c for c in order if c not in set(done)]],
-        [
-            VehicleProgress(
-                done=len(done),
-                position=position,
-                now=minutes_of(change.now) * 60,
-                departed_at=minutes_of(own.departure) * 60,
-                delay=int(change.delay_minutes * 60),
-            )
-        ],
+        [start.progress(len(done), position)],
         found.duration,
         found.distance,
         urgent=urgent,

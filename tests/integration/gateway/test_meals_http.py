@@ -210,9 +210,9 @@ def test_a_family_follows_the_delivery_live(
         client.get("/seniors/s-b/tracking", params={"date": DAY.isoformat()}, headers=family_b)
     )
     assert seen["status"] == "not_planned" and seen["vehicle"] is None
-    token = family_b["Authorization"].removeprefix("Bearer ")
+    # The bearer header (a ?access_token= is no longer accepted; browsers use a stream ticket).
     with client.stream(
-        "GET", "/seniors/s-b/tracking/live", params={"date": DAY.isoformat(), "access_token": token}
+        "GET", "/seniors/s-b/tracking/live", params={"date": DAY.isoformat()}, headers=family_b
     ) as stream:
         assert stream.status_code == 200
         lines = []
@@ -222,5 +222,5 @@ def test_a_family_follows_the_delivery_live(
                 break
     first = json.loads(lines[-1].removeprefix("data:").strip())
     assert first["status"] == "not_planned" and first["senior_id"] == "s-b"
-    other = client.get("/seniors/s-a/tracking/live", params={"access_token": token})
+    other = client.get("/seniors/s-a/tracking/live", headers=family_b)
     assert other.status_code == 404
