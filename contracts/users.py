@@ -79,8 +79,12 @@ class StreamTicketRequest(Contract):
     path: str = Field(
         min_length=1,
         max_length=200,
-        pattern=r"^/campaigns/[A-Za-z0-9_-]{1,64}/events$",
-        description="e.g. /campaigns/cmp-1/events",
+        # The event streams a page opens with EventSource (which cannot send headers).
+        pattern=(
+            r"^(/campaigns/[A-Za-z0-9_-]{1,64}/events|/welfare-cases/live"
+            r"|/seniors/[A-Za-z0-9_.-]{1,64}/tracking/live)$"
+        ),
+        description="e.g. /campaigns/cmp-1/events, /welfare-cases/live, /seniors/s-1/tracking/live",
     )
 
 

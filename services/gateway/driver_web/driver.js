@@ -193,8 +193,10 @@
       times.append(pair);
     }
     card.append(times);
-    if (stop.meal !== undefined) {
-      if (stop.meal) card.append(el("p", "meal", `Repas : ${stop.meal} (${stop.texture})`));
+    // A senior's ordered meal is marked at the door; a delivery planned without an order (a
+    // list the dispatcher posted) keeps the plain "nobody answered" report.
+    if (stop.meal) {
+      card.append(el("p", "meal", `Repas : ${stop.meal} (${stop.texture})`));
       if (stop.door_notes) card.append(el("p", "door-notes", `À la porte : ${stop.door_notes}`));
       card.append(outcomeButtons(stop));
     } else if (stop.kind === "delivery") card.append(failureButton(plan, stop));

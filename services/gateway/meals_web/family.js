@@ -125,12 +125,30 @@
   }
 
   // -- live tracking -------------------------------------------------------------------------
-  function follow(who) {
+  // EventSource cannot send headers, and the token must never sit in a URL (logs, history):
+  // each stream opens with its own one-time ticket. A dropped stream cannot reuse it, so the
+  // page opens a new one itself while the meal is still on its way.
+  async function follow(who) {
     if (state.stream) state.stream.close();
-    const url = `/seniors/${encodeURIComponent(who.id)}/tracking/live?date=${today()}` +
-      `&access_token=${encodeURIComponent(state.token)}`;
-    state.stream = new EventSource(url);
-    state.stream.addEventListener("tracking", (event) => renderTracking(who, JSON.parse(event.data)));
+    state.stream = null;
+    const path = `/seniors/${encodeURIComponent(who.id)}/tracking/live`;
+    let ticket;
+    try {
+      ticket = await api("POST", "/auth/stream-ticket", { path });
+    } catch (error) { explain(error); return; }
+    const stream = new EventSource(
+      `${path}?date=${today()}&ticket=${encodeURIComponent(ticket.ticket)}`);
+    state.stream = stream;
+    let last = null;
+    stream.addEventListener("tracking", (event) => {
+      last = JSON.parse(event.data);
+      renderTracking(who, last);
+    });
+    stream.addEventListener("error", () => {
+      stream.close();
+      const onItsWay = !last || last.status === "pending" || last.status === "not_planned";
+      if (state.stream === stream && onItsWay) setTimeout(() => follow(who), 5000);
+    });
   }
 
   function renderTracking(who, seen) {
