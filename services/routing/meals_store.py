@@ -16,7 +16,7 @@ import redis
 from contracts.meals import HistoryEntry, MealSettings, Order, Senior, WeeklyMenu
 from services.common import outbox
 from services.routing.meals.day import delivery_id
-from services.routing.meals.erasure import anonymous_token
+from services.routing.meals.erasure import anonymous_token, scrubbed
 
 PREFIX = "routing"
 # Tracking state of a round is worth nothing after a couple of days.
@@ -232,7 +232,9 @@ class MealsStore:
                 pipe.hdel(self._k(tenant, "meal-stops", day), delivery)
                 mark = self.client.hget(self._k(tenant, "marks", day), delivery)
                 token = kept.senior_id if kept is not None else anonymous_token()
-                self._rename_in_tracking(pipe, tenant, day, delivery, delivery_id(token, order.day))
+                anonymous = delivery_id(token, order.day)
+                self._rename_in_tracking(pipe, tenant, day, delivery, anonymous)
+                self._scrub_plans(pipe, tenant, day, delivery, anonymous)
                 pipe.hdel(self._k(tenant, "marks", day), delivery)
                 if kept is not None:
                     pipe.hset(
@@ -256,6 +258,26 @@ class MealsStore:
         for field, value in self.client.hgetall(key).items():
             if named in value:
                 pipe.hset(key, field, value.replace(named, json.dumps(anonymous)))
+
+    def _scrub_plans(self, pipe: Any, tenant: str, day: str, delivery: str, anonymous: str) -> None:
+        """The day's stored plans (and each vehicle's part of them) keep the delivery only
+        anonymous: no name, no address, no point (see `erasure.scrubbed`)."""
+        for round_id in self.client.smembers(self._k(tenant, "rounds", day)):
+            key = self._k(tenant, "round", round_id)
+            stored = self.client.hgetall(key)
+            if not stored or delivery not in stored.get("plan", ""):
+                continue
+            request = json.loads(stored.get("request") or "{}")
+            kitchen = request.get("kitchen") or [0.0, 0.0]
+            pipe.hset(key, mapping={
+                k: json.dumps(scrubbed(json.loads(v), delivery, anonymous, kitchen))
+                for k, v in stored.items()
+            })  # fmt: skip
+            parts_key = self._k(tenant, "meal-vehicles", round_id)
+            for vehicle, part in self.client.hgetall(parts_key).items():
+                if delivery in part:
+                    clean = scrubbed(json.loads(part), delivery, anonymous, kitchen)
+                    pipe.hset(parts_key, vehicle, json.dumps(clean))
 
     # -- live tracking --------------------------------------------------------------------------
     def _tracking_key(self, tenant: str, round_id: str, vehicle_id: str) -> str:

@@ -93,6 +93,7 @@ def test_export_then_erase_a_senior_and_forget_old_positions(
         ]
         family_sees = routing.list_seniors(tenant, FAMILY_A)
         sheet = routing.get_kitchen_sheet(tenant, DISPATCHER, day)
+        day_plan = routing.get_meal_day(tenant, DISPATCHER, day)
         orders_left = routing.senior_orders(tenant, DISPATCHER, "s-dubois", day)
 
     assert not_a_dispatcher.exc_type == "Forbidden"
@@ -110,14 +111,17 @@ def test_export_then_erase_a_senior_and_forget_old_positions(
     assert {(line["choice_id"], line["count"]) for line in sheet["totals"]} == {
         ("colin", 1), ("blanquette", 1)}  # fmt: skip
     assert orders_left[0]["choice_id"] == "blanquette"
-    # Nothing of routing's meals keys names the senior or their family any more (the
+    # The day's plan keeps its two stops; the erased senior's is anonymous, at the kitchen.
+    stops = {s["id"]: s for s in day_plan["vehicles"][0]["stops"]}
+    assert len(stops) == 2 and f"meal-{DAY:%Y%m%d}-s-dubois" in stops
+    (anonymous,) = [s for i, s in stops.items() if "anonyme-" in i]
+    assert anonymous["recipient_name"] == "" and anonymous["location"] == KITCHEN
+    # Nothing routing keeps (plans included) names the senior or their family any more (the
     # contacts' numbers and door notes are the same for every senior of this test).
-    plans = (":rounds", ":round:", ":meal-vehicles:")
-    meals_keys = [k for k in redis_client.scan_iter(match=f"routing:{tenant}:*")
-                  if not any(p in k for p in plans)]  # fmt: skip
+    meals_keys = list(redis_client.scan_iter(match=f"routing:{tenant}:*"))
     assert any(":orders:" in k for k in meals_keys)
     dump = " ".join(_contents(redis_client, k) for k in meals_keys)
-    for trace in ("s-lefebvre", "Lefebvre", "+33611111111"):
+    for trace in ("s-lefebvre", "Lefebvre", "+33611111111", str(SENIORS[0][3][0])):
         assert trace not in dump
 
     # Retention of positions: kept within 30 days of the position, forgotten after.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from contracts.meals import Order
-from services.routing.meals.erasure import anonymous_token, kept_order
+from services.routing.meals.erasure import anonymous_token, kept_order, scrubbed
 from services.routing.positions_retention import DEFAULT_KEEP_DAYS, position_expired
 
 AT = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.UTC)
@@ -40,3 +40,23 @@ def test_positions_are_kept_thirty_days_by_default() -> None:
     assert not position_expired(AT, AT + dt.timedelta(days=29), DEFAULT_KEEP_DAYS)
     assert position_expired(AT, AT + dt.timedelta(days=31), DEFAULT_KEEP_DAYS)
     assert not position_expired(AT, AT + dt.timedelta(days=2), 3)
+
+
+def test_a_plan_keeps_the_erased_seniors_stop_only_anonymous() -> None:
+    mine, other = "meal-20261102-s-lefebvre", "meal-20261102-s-dubois"
+    plan = {
+        "vehicles": [{"stops": [
+            {"id": mine, "location": [51.2983, 4.7331], "recipient_name": "Jeanne Lefebvre",
+             "address": "rue Haute", "commune": "59350"},
+            {"id": other, "location": [51.286, 4.802], "recipient_name": "Marcel Dubois"},
+        ]}],
+        "etas": {mine: 3600, other: 4000},
+        "order": [mine, other],
+    }  # fmt: skip
+    clean = scrubbed(plan, mine, "meal-20261102-anonyme-1", [51.2667, 4.7125])
+    first, second = clean["vehicles"][0]["stops"]
+    assert first == {"id": "meal-20261102-anonyme-1", "location": [51.2667, 4.7125],
+                     "recipient_name": "", "address": "", "commune": "59350"}  # fmt: skip
+    assert second == plan["vehicles"][0]["stops"][1]
+    assert "lefebvre" not in str(clean).lower() and "51.2983" not in str(clean)
+    assert clean["order"] == ["meal-20261102-anonyme-1", other]
