@@ -278,3 +278,12 @@ class SeniorErased(Contract):
     erased: bool
     orders_removed: int
     meals_kept_anonymous: int
+
+
+class SeniorErasedEvent(Contract):
+    """Event `senior_erased`: routing erased the senior (RGPD); a service that keeps a copy of
+    their data (the alerts service's welfare cases and escalations) erases it too."""
+
+    senior_id: str
+    by: str
+    at: AwareDatetime

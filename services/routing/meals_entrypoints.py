@@ -23,6 +23,7 @@ from contracts.meals import (
     OrderPlaced,
     Pause,
     Senior,
+    SeniorErasedEvent,
     SeniorIn,
     WeeklyMenu,
 )
@@ -235,10 +236,25 @@ class MealsEntrypoints:
                                    erasure.anonymous_token()))
             for o in meals.orders_of_senior(tenant, senior_id)
         ]  # fmt: skip
-        meals.erase_senior(tenant, senior, orders)
         kept = sum(1 for _, k in orders if k is not None)
+        answer = {
+            "erased": True,
+            "orders_removed": len(orders) - kept,
+            "meals_kept_anonymous": kept,
+        }
+        audit = _entry(who.username, f"a senior was erased ({kept} meals kept anonymous)")
+        event = SeniorErasedEvent(senior_id=senior_id, by=who.username, at=audit.at)
+        body = make_message(event, tenant=tenant)
+        meals.erase_senior(tenant, senior, orders, audit, ("senior_erased", body))
+        self._relay()  # type: ignore[attr-defined]
         log.info("a senior was erased by %s (%d anonymous meals kept)", who.username, kept)
-        return {"erased": True, "orders_removed": len(orders) - kept, "meals_kept_anonymous": kept}
+        return answer
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def senior_erasures(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        """The audit of erasures: who erased a senior and when, never whom."""
+        self._dispatcher(caller, "read the erasures")
+        return [e.model_dump(mode="json") for e in self.store.meals.erasures(tenant)]
 
     # -- settings and menus ---------------------------------------------------------------------
     @rpc(expected_exceptions=MEAL_ERRORS)

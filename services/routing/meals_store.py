@@ -216,7 +216,12 @@ class MealsStore:
         return found
 
     def erase_senior(
-        self, tenant: str, senior: Senior, orders: list[tuple[Order, Order | None]]
+        self,
+        tenant: str,
+        senior: Senior,
+        orders: list[tuple[Order, Order | None]],
+        audit: HistoryEntry,
+        event: Event,
     ) -> None:
         """Remove the senior and everything that names them, in one transaction; each order
         goes, or is replaced by its anonymous count (the kept one), its mark moving with it."""
@@ -243,7 +248,14 @@ class MealsStore:
                     if mark is not None:
                         anonymous = delivery_id(kept.senior_id, order.day)
                         pipe.hset(self._k(tenant, "marks", day), anonymous, mark)
+            # The audit keeps that an erasure happened, by whom and when, not whom it erased.
+            pipe.rpush(self._k(tenant, "erasures"), audit.model_dump_json())
+            self._events(pipe, [event])
             pipe.execute()
+
+    def erasures(self, tenant: str) -> list[HistoryEntry]:
+        raw = self.client.lrange(self._k(tenant, "erasures"), 0, -1)
+        return [HistoryEntry.model_validate_json(item) for item in raw]
 
     def _rename_in_tracking(
         self, pipe: Any, tenant: str, day: str, delivery: str, anonymous: str

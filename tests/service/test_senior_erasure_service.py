@@ -12,7 +12,9 @@ import pytest
 import redis
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
+from nameko.testing.services import entrypoint_waiter
 
+from services.common.dead_letter import event_handler
 from services.routing import positions_purge
 from services.routing.meals_store import MealsStore
 from services.routing.service import RoutingService
@@ -29,7 +31,15 @@ from tests.service.test_meals_service import (
 )
 
 pytestmark = pytest.mark.service
-UTC = dt.UTC
+erased_events: list[dict[str, Any]] = []
+
+
+class ErasureWatcher:
+    name = "erasure_watcher"
+
+    @event_handler("routing", "senior_erased")
+    def handle_senior_erased(self, body: dict[str, Any]) -> None:
+        erased_events.append(body)
 
 
 def _refused(call: Any, *args: Any) -> RemoteError:
@@ -58,8 +68,10 @@ def test_export_then_erase_a_senior_and_forget_old_positions(
 ) -> None:
     # The service's own Redis database (see service_config).
     redis_client = redis.Redis.from_url(str(routing_config["REDIS_URL"]), decode_responses=True)
-    runner = runner_factory(routing_config, RoutingService)
+    erased_events.clear()
+    runner = runner_factory(routing_config, RoutingService, ErasureWatcher)
     runner.start()
+    watcher = next(c for c in runner.containers if c.service_name == "erasure_watcher")
     day = DAY.isoformat()
     with ServiceRpcProxy("routing", routing_config, timeout=60) as routing:
         for senior in SENIORS[:2]:
@@ -85,7 +97,9 @@ def test_export_then_erase_a_senior_and_forget_old_positions(
 
         not_a_dispatcher = _refused(routing.export_senior, tenant, FAMILY_A, "s-lefebvre")
         exported = routing.export_senior(tenant, DISPATCHER, "s-lefebvre")
-        erased = routing.erase_senior(tenant, DISPATCHER, "s-lefebvre")
+        with entrypoint_waiter(watcher, "handle_senior_erased", timeout=20):
+            erased = routing.erase_senior(tenant, DISPATCHER, "s-lefebvre")
+        audit = routing.senior_erasures(tenant, DISPATCHER)
         gone = [
             _refused(routing.get_senior, tenant, DISPATCHER, "s-lefebvre"),
             _refused(routing.export_senior, tenant, DISPATCHER, "s-lefebvre"),
@@ -105,6 +119,11 @@ def test_export_then_erase_a_senior_and_forget_old_positions(
     assert any("profile created" in e["what"] for e in exported["history"])
     assert erased == {"erased": True, "orders_removed": 0, "meals_kept_anonymous": 1}
     assert [e.exc_type for e in gone] == ["NotFound"] * 3
+    # The alerts service hears of it (its welfare cases hold a copy); the audit keeps who and
+    # when, not whom.
+    assert erased_events[0]["payload"]["senior_id"] == "s-lefebvre"
+    assert [a["by"] for a in audit] == [DISPATCHER["username"]]
+    assert "lefebvre" not in str(audit).lower()
     assert family_sees == []
     # The delivered meal still counts on the kitchen sheet, under no one's name.
     assert sheet["total"] == 2
