@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from contracts.meals import Order
+from services.common.settings import SettingsError, load_settings
 from services.routing.meals.erasure import anonymous_token, kept_order, scrubbed
 from services.routing.positions_retention import DEFAULT_KEEP_DAYS, position_expired
 
@@ -60,3 +63,12 @@ def test_a_plan_keeps_the_erased_seniors_stop_only_anonymous() -> None:
     assert second == plan["vehicles"][0]["stops"][1]
     assert "lefebvre" not in str(clean).lower() and "51.2983" not in str(clean)
     assert clean["order"] == ["meal-20261102-anonyme-1", other]
+
+
+def test_the_positions_retention_is_configurable_and_refuses_nonsense() -> None:
+    assert load_settings({}, {}).positions_retention_days == DEFAULT_KEEP_DAYS
+    assert (
+        load_settings({}, {"ROUTING_POSITIONS_RETENTION_DAYS": "7"}).positions_retention_days == 7
+    )
+    with pytest.raises(SettingsError, match="ROUTING_POSITIONS_RETENTION_DAYS"):
+        load_settings({}, {"ROUTING_POSITIONS_RETENTION_DAYS": "0"})
