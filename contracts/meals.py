@@ -258,3 +258,32 @@ class FamilyTracking(Contract):
     vehicle: LatLon | None = Field(
         default=None, description="only once the vehicle is heading to this senior"
     )
+
+
+class SeniorExport(Contract):
+    """`GET /seniors/{id}/export`: everything routing holds about one senior (RGPD access)."""
+
+    senior: Senior
+    history: tuple[HistoryEntry, ...]
+    orders: tuple[Order, ...]
+    deliveries: dict[str, dict[str, str]] = Field(
+        description="marks at the door by delivery id: outcome, at, by, round_id, vehicle_id"
+    )
+
+
+class SeniorErased(Contract):
+    """`DELETE /seniors/{id}`: what went, and how many delivered meals stay as anonymous counts
+    (no name, no address, no point) for the kitchen sheets."""
+
+    erased: bool
+    orders_removed: int
+    meals_kept_anonymous: int
+
+
+class SeniorErasedEvent(Contract):
+    """Event `senior_erased`: routing erased the senior (RGPD); a service that keeps a copy of
+    their data (the alerts service's welfare cases and escalations) erases it too."""
+
+    senior_id: str
+    by: str
+    at: AwareDatetime

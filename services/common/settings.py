@@ -33,6 +33,10 @@ class Settings(BaseModel):
     readings_retention_days: int = Field(
         default=400, alias="ROUTING_READINGS_RETENTION_DAYS", ge=1, le=3650
     )
+    # How long routing keeps the vans' last known positions, then the daily job forgets them.
+    positions_retention_days: int = Field(
+        default=30, alias="ROUTING_POSITIONS_RETENTION_DAYS", ge=1, le=3650
+    )
 
     @field_validator("amqp_uri")
     @classmethod

@@ -9,6 +9,7 @@ exactly like one that does not exist.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from nameko.rpc import rpc
@@ -22,16 +23,19 @@ from contracts.meals import (
     OrderPlaced,
     Pause,
     Senior,
+    SeniorErasedEvent,
     SeniorIn,
     WeeklyMenu,
 )
 from contracts.users import Role
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import InvalidMessage, make_message
-from services.routing.meals import ordering, profiles
+from services.routing.meals import erasure, ordering, profiles
 from services.routing.meals.cutoff import PARIS
+from services.routing.meals.day import delivery_id
 from services.routing.meals.register import import_report
 
+log = logging.getLogger(__name__)
 MEAL_ERRORS = (InvalidMessage, Conflict, NotFound, Forbidden)
 
 
@@ -198,6 +202,59 @@ class MealsEntrypoints:
         """Every change to the senior's profile and orders: who, when, what."""
         self._senior(tenant, self._who(caller), senior_id)
         return [e.model_dump(mode="json") for e in self.store.meals.history(tenant, senior_id)]
+
+    # -- personal data (RGPD) ------------------------------------------------------------------
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def export_senior(self, tenant: str, caller: dict[str, Any], senior_id: str) -> dict[str, Any]:
+        """Everything routing holds about the senior: profile (with contacts and families), the
+        history, every order and every mark at the door."""
+        who = self._dispatcher(caller, "export a senior's data")
+        senior = self._senior(tenant, who, senior_id)
+        meals = self.store.meals
+        return {
+            "senior": senior.model_dump(mode="json"),
+            "history": [e.model_dump(mode="json") for e in meals.history(tenant, senior_id)],
+            "orders": [
+                o.model_dump(mode="json") for o in meals.orders_of_senior(tenant, senior_id)
+            ],
+            "deliveries": meals.marks_of_senior(tenant, senior_id),
+        }
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def erase_senior(self, tenant: str, caller: dict[str, Any], senior_id: str) -> dict[str, Any]:
+        """Erase the senior (see `meals.erasure`): answers how many orders went and how many
+        delivered meals stay as anonymous counts."""
+        who = self._dispatcher(caller, "erase a senior")
+        senior = self._senior(tenant, who, senior_id)
+        meals = self.store.meals
+        delivered = {
+            d for d, m in meals.marks_of_senior(tenant, senior_id).items()
+            if m.get("outcome") == "delivered"
+        }  # fmt: skip
+        orders = [
+            (o, erasure.kept_order(o, delivery_id(senior_id, o.day) in delivered,
+                                   erasure.anonymous_token()))
+            for o in meals.orders_of_senior(tenant, senior_id)
+        ]  # fmt: skip
+        kept = sum(1 for _, k in orders if k is not None)
+        answer = {
+            "erased": True,
+            "orders_removed": len(orders) - kept,
+            "meals_kept_anonymous": kept,
+        }
+        audit = _entry(who.username, f"a senior was erased ({kept} meals kept anonymous)")
+        event = SeniorErasedEvent(senior_id=senior_id, by=who.username, at=audit.at)
+        body = make_message(event, tenant=tenant)
+        meals.erase_senior(tenant, senior, orders, audit, ("senior_erased", body))
+        self._relay()  # type: ignore[attr-defined]
+        log.info("a senior was erased by %s (%d anonymous meals kept)", who.username, kept)
+        return answer
+
+    @rpc(expected_exceptions=MEAL_ERRORS)
+    def senior_erasures(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:
+        """The audit of erasures: who erased a senior and when, never whom."""
+        self._dispatcher(caller, "read the erasures")
+        return [e.model_dump(mode="json") for e in self.store.meals.erasures(tenant)]
 
     # -- settings and menus ---------------------------------------------------------------------
     @rpc(expected_exceptions=MEAL_ERRORS)

@@ -15,6 +15,8 @@ import redis
 
 from contracts.meals import HistoryEntry, MealSettings, Order, Senior, WeeklyMenu
 from services.common import outbox
+from services.routing.meals.day import delivery_id
+from services.routing.meals.erasure import anonymous_token, scrubbed
 
 PREFIX = "routing"
 # Tracking state of a round is worth nothing after a couple of days.
@@ -189,6 +191,106 @@ class MealsStore:
                 except redis.WatchError:
                     continue
 
+    # -- personal data (RGPD) ------------------------------------------------------------------
+    def _days_of(self, tenant: str, kind: str) -> list[str]:
+        prefix = self._k(tenant, kind, "")
+        return sorted(k[len(prefix) :] for k in self.client.scan_iter(match=f"{prefix}*"))
+
+    def orders_of_senior(self, tenant: str, senior_id: str) -> list[Order]:
+        """Every order of the senior, on any day, oldest first."""
+        found = []
+        for day in self._days_of(tenant, "orders"):
+            raw = self.client.hget(self._k(tenant, "orders", day), senior_id)
+            if raw is not None:
+                found.append(Order.model_validate_json(raw))
+        return found
+
+    def marks_of_senior(self, tenant: str, senior_id: str) -> dict[str, dict[str, str]]:
+        """The senior's marks at the door by delivery id, on any day."""
+        found = {}
+        for day in self._days_of(tenant, "marks"):
+            delivery = delivery_id(senior_id, dt.date.fromisoformat(day))
+            raw = self.client.hget(self._k(tenant, "marks", day), delivery)
+            if raw is not None:
+                found[delivery] = json.loads(raw)
+        return found
+
+    def erase_senior(
+        self,
+        tenant: str,
+        senior: Senior,
+        orders: list[tuple[Order, Order | None]],
+        audit: HistoryEntry,
+        event: Event,
+    ) -> None:
+        """Remove the senior and everything that names them, in one transaction; each order
+        goes, or is replaced by its anonymous count (the kept one), its mark moving with it."""
+        with self.client.pipeline(transaction=True) as pipe:
+            pipe.hdel(self._k(tenant, "seniors"), senior.id)
+            for family in senior.family_usernames:
+                pipe.srem(self._k(tenant, "family-seniors", family), senior.id)
+            pipe.delete(self._k(tenant, "senior-history", senior.id))
+            for order, kept in orders:
+                day = order.day.isoformat()
+                pipe.hdel(self._k(tenant, "orders", day), senior.id)
+                delivery = delivery_id(senior.id, order.day)
+                pipe.hdel(self._k(tenant, "meal-stops", day), delivery)
+                mark = self.client.hget(self._k(tenant, "marks", day), delivery)
+                token = kept.senior_id if kept is not None else anonymous_token()
+                anonymous = delivery_id(token, order.day)
+                self._rename_in_tracking(pipe, tenant, day, delivery, anonymous)
+                self._scrub_plans(pipe, tenant, day, delivery, anonymous)
+                pipe.hdel(self._k(tenant, "marks", day), delivery)
+                if kept is not None:
+                    pipe.hset(
+                        self._k(tenant, "orders", day), kept.senior_id, kept.model_dump_json()
+                    )
+                    if mark is not None:
+                        anonymous = delivery_id(kept.senior_id, order.day)
+                        pipe.hset(self._k(tenant, "marks", day), anonymous, mark)
+            # The audit keeps that an erasure happened, by whom and when, not whom it erased.
+            pipe.rpush(self._k(tenant, "erasures"), audit.model_dump_json())
+            self._events(pipe, [event])
+            pipe.execute()
+
+    def erasures(self, tenant: str) -> list[HistoryEntry]:
+        raw = self.client.lrange(self._k(tenant, "erasures"), 0, -1)
+        return [HistoryEntry.model_validate_json(item) for item in raw]
+
+    def _rename_in_tracking(
+        self, pipe: Any, tenant: str, day: str, delivery: str, anonymous: str
+    ) -> None:
+        """The live tracking of the van that carried the delivery names it (order, ETAs): it
+        gets the anonymous id instead."""
+        carrier = self.carrier(tenant, day, delivery)
+        if carrier is None:
+            return
+        key = self._tracking_key(tenant, *carrier)
+        named = json.dumps(delivery)
+        for field, value in self.client.hgetall(key).items():
+            if named in value:
+                pipe.hset(key, field, value.replace(named, json.dumps(anonymous)))
+
+    def _scrub_plans(self, pipe: Any, tenant: str, day: str, delivery: str, anonymous: str) -> None:
+        """The day's stored plans (and each vehicle's part of them) keep the delivery only
+        anonymous: no name, no address, no point (see `erasure.scrubbed`)."""
+        for round_id in self.client.smembers(self._k(tenant, "rounds", day)):
+            key = self._k(tenant, "round", round_id)
+            stored = self.client.hgetall(key)
+            if not stored or delivery not in stored.get("plan", ""):
+                continue
+            request = json.loads(stored.get("request") or "{}")
+            kitchen = request.get("kitchen") or [0.0, 0.0]
+            pipe.hset(key, mapping={
+                k: json.dumps(scrubbed(json.loads(v), delivery, anonymous, kitchen))
+                for k, v in stored.items()
+            })  # fmt: skip
+            parts_key = self._k(tenant, "meal-vehicles", round_id)
+            for vehicle, part in self.client.hgetall(parts_key).items():
+                if delivery in part:
+                    clean = scrubbed(json.loads(part), delivery, anonymous, kitchen)
+                    pipe.hset(parts_key, vehicle, json.dumps(clean))
+
     # -- live tracking --------------------------------------------------------------------------
     def _tracking_key(self, tenant: str, round_id: str, vehicle_id: str) -> str:
         return self._k(tenant, "tracking", round_id, vehicle_id)
@@ -222,3 +324,28 @@ class MealsStore:
             pipe.expire(key, TRACKING_TTL_S)
             self._events(pipe, events)
             pipe.execute()
+
+    def tracked_vehicles(self) -> list[str]:
+        """The keys of every vehicle's tracking, all tenants of the deployment."""
+        return sorted(self.client.scan_iter(match=self._k("*", "tracking", "*")))
+
+    def forget_position(self, key: str, at: str) -> bool:
+        """Drop the vehicle's position if it is still the one seen at `at` (a newer one that came
+        meanwhile stays)."""
+        with self.client.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key)
+                raw = pipe.hget(key, "position")
+                if raw is None or json.loads(raw).get("at") != at:
+                    pipe.unwatch()
+                    return False
+                pipe.multi()
+                pipe.hdel(key, "position", "heading_to")
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
+
+    def position_at(self, key: str) -> str | None:
+        raw = self.client.hget(key, "position")
+        return None if raw is None else str(json.loads(raw)["at"])

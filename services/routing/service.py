@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from nameko.events import EventDispatcher
@@ -39,7 +40,7 @@ from services.common.events import (
 from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
-from services.routing import day_entrypoints, matrix_cache, matrix_pool
+from services.routing import day_entrypoints, matrix_cache, matrix_pool, positions_purge
 from services.routing.containers import registration_verdict
 from services.routing.deliveries import day_of, stop_of, vehicles_for
 from services.routing.dependencies import RoadNetwork, RoadNetworkHandle
@@ -427,6 +428,15 @@ class RoutingService(day_entrypoints.DayEntrypoints):
             return self.network.require()
         except NoRoadGraph as error:
             raise Conflict(str(error)) from None
+
+    # Looked at hourly, run once a day per deployment (whichever instance claims the day), also
+    # soon after a start so that restarts never starve it.
+    @timer(interval=3600, eager=True)
+    def apply_positions_retention(self) -> None:
+        now = datetime.now(UTC)
+        if self.store.claim_daily("positions_retention", now.date().isoformat()):
+            keep_days = self.store.settings.positions_retention_days
+            positions_purge.apply_retention(self.store.meals, now, keep_days)
 
     @timer(interval=2)
     def relay_outbox(self) -> None:

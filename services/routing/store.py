@@ -27,6 +27,11 @@ class RoutingStore:
         self.containers = ContainersStore(client, settings.readings_retention_days * DAY_S)
         self.meals = MealsStore(client, self.outbox_prefix)
 
+    def claim_daily(self, job: str, day: str) -> bool:
+        """True for the first instance of the deployment to ask for `job` on `day`."""
+        key = f"{self.outbox_prefix}:daily:{job}:{day}"
+        return bool(self.client.set(key, "1", nx=True, ex=2 * 86400))
+
     def _delivery_key(self, tenant: str, delivery_id: str) -> str:
         return f"{PREFIX}:{tenant}:delivery:{delivery_id}"
 

@@ -30,6 +30,8 @@ from contracts.meals import (
     Pause,
     Position,
     Senior,
+    SeniorErased,
+    SeniorExport,
     SeniorIn,
     WeeklyMenu,
 )
@@ -208,6 +210,20 @@ def unlink_family(
 def senior_history(senior_id: SeniorId, user: Reader, gateway: GatewayDep) -> list[HistoryEntry]:
     """Every change to the senior's profile and meals: who, when, what."""
     return _list(_HISTORY, _call(gateway, user, "senior_history", senior_id))  # type: ignore[no-any-return]
+
+
+@router.get("/seniors/{senior_id}/export", response_model=SeniorExport, responses=ERRORS)
+def export_senior(senior_id: SeniorId, user: Dispatcher, gateway: GatewayDep) -> SeniorExport:
+    """Everything held about one senior (RGPD right of access): profile with emergency contacts
+    and families, history, orders and marks at the door."""
+    return expect("routing", SeniorExport, _call(gateway, user, "export_senior", senior_id))
+
+
+@router.delete("/seniors/{senior_id}", response_model=SeniorErased, responses=ERRORS)
+def erase_senior(senior_id: SeniorId, user: Dispatcher, gateway: GatewayDep) -> SeniorErased:
+    """RGPD erasure: profile, contacts, families, door notes, address, history and orders go;
+    a meal already delivered stays only as an anonymous count on the kitchen sheet."""
+    return expect("routing", SeniorErased, _call(gateway, user, "erase_senior", senior_id))
 
 
 # -- menus, settings, orders ----------------------------------------------------------------------

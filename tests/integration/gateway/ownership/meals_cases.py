@@ -113,6 +113,9 @@ for method, path in (
     ("DELETE", "/seniors/{senior_id}/families/{username}"),
 ):
     register(method, path, TenantWide(REGISTER))
+RGPD = "exporting and erasing a senior's personal data is the controller's (the intercommunality)"
+register("GET", "/seniors/{senior_id}/export", TenantWide(RGPD))
+register("DELETE", "/seniors/{senior_id}", TenantWide(RGPD))
 
 
 def _now() -> str:
