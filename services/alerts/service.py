@@ -17,6 +17,7 @@ from contracts.alerts import CampaignRequest
 from contracts.deliveries import DeliveryFailed
 from contracts.envelope import Envelope
 from contracts.identity import Caller
+from contracts.meals import SeniorErasedEvent
 from contracts.messaging import SmsReceived, TransactionalSms
 from services.alerts import campaign_ops, contact_ops, feed_intake, feed_records, log_retention
 from services.alerts.address_files import load_address_books
@@ -34,6 +35,7 @@ from services.alerts.webhooks import recipient_from_url, welfare_query
 # The module, not the class: `nameko run services.alerts.service` runs every class here that
 # has entrypoints, and the mixin alone is no service.
 from services.alerts.welfare import entrypoints as welfare
+from services.alerts.welfare.erasure import erased_escalation, names_senior
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
 from services.common.events import InvalidMessage, describe_validation_error, open_message
@@ -100,6 +102,20 @@ class AlertsService(welfare.WelfareEntrypoints):
         # An unanswered door also opens the day's welfare case (once, whatever the redeliveries).
         if self.welfare.open_for(envelope.tenant, event) is not None:
             self._relay_welfare_events()
+
+    @event_handler("routing", "senior_erased")
+    def handle_senior_erased(self, body: dict[str, Any]) -> None:
+        """Routing erased a senior (RGPD): their welfare cases and escalations keep that
+        something happened, never whom (idempotent: a second delivery finds nothing more)."""
+        envelope, event = open_message(body, SeniorErasedEvent)
+        deliveries = self.welfare.store.erase_senior(
+            envelope.tenant, event.senior_id, datetime.now(UTC)
+        )
+        self.store.rewrite_escalations(
+            envelope.tenant,
+            lambda e: names_senior(e, event.senior_id, deliveries),
+            erased_escalation,
+        )
 
     @rpc(expected_exceptions=USER_ERRORS)
     def list_escalations(self, tenant: str, caller: dict[str, Any]) -> list[dict[str, Any]]:

@@ -169,6 +169,22 @@ class AlertsStore:
         )
         return bool(added)
 
+    def rewrite_escalations(
+        self,
+        tenant: str,
+        concerned: Callable[[Escalation], bool],
+        rewrite: Callable[[Escalation], Escalation],
+    ) -> int:
+        """Rewrite the escalations `concerned` picks (an erasure); returns how many."""
+        changed = {
+            e.escalation_id: rewrite(e).model_dump_json()
+            for e in self.escalations(tenant)
+            if concerned(e)
+        }
+        if changed:
+            self.client.hset(self._k(tenant, "escalations"), mapping=changed)
+        return len(changed)
+
     def escalations(self, tenant: str) -> list[Escalation]:
         raw = self.client.hvals(self._k(tenant, "escalations"))
         found = [Escalation.model_validate(json.loads(item)) for item in raw]

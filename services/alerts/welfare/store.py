@@ -22,6 +22,7 @@ import redis
 
 from contracts.welfare import WelfareCase
 from services.alerts.welfare.case import CaseChange
+from services.alerts.welfare.erasure import erased_case
 from services.alerts.welfare.notices import Notice
 from services.common import outbox
 from services.common.settings import Settings, deployment_of
@@ -159,6 +160,27 @@ class WelfareStore:
                     return change
                 except redis.WatchError:
                     continue
+
+    def erase_senior(self, tenant: str, senior_id: str, now: datetime) -> set[str]:
+        """Rewrite every case of the senior without them (RGPD) and drop its calls' and texts'
+        records (numbers and texts); returns the cases' delivery ids."""
+        deliveries: set[str] = set()
+        for case in self.cases(tenant, open_only=False):
+            if case.senior_id != senior_id:
+                continue
+            deliveries.add(case.delivery_id)
+            with self.client.pipeline(transaction=True) as pipe:
+                pipe.set(
+                    self._k(tenant, "case", case.case_id), erased_case(case, now).model_dump_json()
+                )
+                pipe.zrem(self._k(tenant, "open"), case.case_id)
+                pipe.zrem(self._due_cases, f"{tenant}|{case.case_id}")
+                for index in range(len(case.contacts)):
+                    for channel in ("voice", "sms"):
+                        key = f"{case.case_id}:{index}:{channel}"
+                        pipe.delete(self._notice_key(tenant, key))
+                pipe.execute()
+        return deliveries
 
     def _reschedule(self, tenant: str, case: WelfareCase, due: datetime | None) -> None:
         """Give back a leased step that turned out not to be due (clocks of two machines)."""
