@@ -58,7 +58,9 @@ def import_contacts(client: httpx.Client, headers: dict[str, str], phones: list[
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADER)
     writer.writerows(
-        (f"Habitant{i}", "Jeanne", p, LILLE, "01/03/2024", "non", "") for i, p in enumerate(phones)
+        # One name per phone: the same name in the same commune is the same person (merged).
+        (f"Habitant{p[-4:]}", "Jeanne", p, LILLE, "01/03/2024", "non", "")
+        for p in phones
     )
     response = client.post(
         "/contacts/import",

@@ -21,6 +21,7 @@ from services.gateway.rpc import ServiceFailed
 from services.gateway.state import Gateway, get_gateway
 
 OPERATOR_ENV = "BOCAGE_CARPOOL_OPERATOR"
+LAST_EPOCH = 4_102_444_800  # 2100-01-01: the carpool service refuses later dates too
 DEFAULT_OPERATOR = "bocage.local"
 
 
@@ -64,7 +65,9 @@ def journey_query(  # the parameters keep the standard's camelCase names
     departureLng: Lng,
     arrivalLat: Lat,
     arrivalLng: Lng,
-    departureDate: Annotated[int, Query(ge=0, description="UNIX UTC timestamp (s)")],
+    departureDate: Annotated[
+        int, Query(ge=0, le=LAST_EPOCH, description="UNIX UTC timestamp (s), before 2100")
+    ],
     timeDelta: Annotated[int, Query(ge=0, le=86_400)] = 900,
     departureRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,
     arrivalRadius: Annotated[float, Query(gt=0, le=5)] = 1.0,

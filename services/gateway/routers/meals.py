@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from contracts.lax_input import IsoDate
 from contracts.meals import (
     DayPlanRequest,
     DeliveryMark,
@@ -240,7 +241,7 @@ def get_menu(
     user: Reader,
     gateway: GatewayDep,
     week: Annotated[
-        dt.date | None, Query(description="any day of the week; default: today")
+        IsoDate | None, Query(description="any day of the week; default: today")
     ] = None,
 ) -> WeeklyMenu:
     day = _today() if week is None else week
@@ -288,7 +289,7 @@ def senior_orders(
     user: Reader,
     gateway: GatewayDep,
     week: Annotated[
-        dt.date | None, Query(description="any day of the week; default: today")
+        IsoDate | None, Query(description="any day of the week; default: today")
     ] = None,
 ) -> list[Order]:
     """The week's orders; each says whether it can still change (`editable`) and why not."""
@@ -313,7 +314,7 @@ def plan_meal_day(body: DayPlanRequest, user: Dispatcher, gateway: GatewayDep) -
 def get_meal_day(
     user: Dispatcher,
     gateway: GatewayDep,
-    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+    date: Annotated[IsoDate | None, Query(description="default: today")] = None,
 ) -> RoundPlan:
     """The day's current meal plan (the last one planned); 404 when none is."""
     day = _today() if date is None else date
@@ -324,7 +325,7 @@ def get_meal_day(
 def kitchen_sheet(
     user: Dispatcher,
     gateway: GatewayDep,
-    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+    date: Annotated[IsoDate | None, Query(description="default: today")] = None,
 ) -> KitchenSheet:
     """Counts by meal, diet and texture, per round of the day's plan (and those not on one)."""
     day = _today() if date is None else date
@@ -383,7 +384,7 @@ def track_delivery(
     senior_id: SeniorId,
     user: Reader,
     gateway: GatewayDep,
-    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+    date: Annotated[IsoDate | None, Query(description="default: today")] = None,
 ) -> FamilyTracking:
     """*n arrêts avant le vôtre*, the ETA, and the vehicle once it heads to this senior."""
     day = _today() if date is None else date
@@ -409,7 +410,7 @@ def track_delivery_live(
         require_roles_or_query_token(Role.DISPATCHER, Role.ADMIN, Role.FAMILY, Role.MAYOR),
     ],
     gateway: GatewayDep,
-    date: Annotated[dt.date | None, Query(description="default: today")] = None,
+    date: Annotated[IsoDate | None, Query(description="default: today")] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: `tracking` (data: FamilyTracking) whenever it changes, until the meal
     is delivered (or the door not answered). Same auth as the campaign stream (live.py)."""
