@@ -82,7 +82,11 @@ def fuzz_gateway(services_amqp_uri: str, redis_url: str, tenant: str) -> Iterato
 # cannot read the nullable [lat, lon] tuple of PATCH /containers/{id}. Reported, not hidden: the
 # run's findings are printed; this marker goes once they are fixed (strict=False so a clean run
 # shows as XPASS, the sign to remove it).
-@pytest.mark.xfail(strict=False, reason="open schemathesis findings, see the comment above")
+@pytest.mark.xfail(
+    strict=False,
+    reason="two open findings (issue 9): GET /driver_journeys answers 502 at the poles; the "
+    "nullable [lat, lon] of PATCH /containers/{id} is unreadable to schemathesis's coverage phase",
+)
 @pytest.mark.parametrize("role", FUZZED_ROLES, ids=[r.value for r in FUZZED_ROLES])
 def test_the_api_fuzzed_as_each_role_has_no_finding(
     role: Role,

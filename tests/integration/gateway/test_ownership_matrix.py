@@ -125,8 +125,4 @@ def test_a_user_gets_404_on_another_users_object_and_it_is_unchanged(
         )
     if after != before:
         problems.append(f"the object changed; now, as its owner sees it: {str(after)[-300:]}")
-    if case.known_gap is not None:
-        if problems:
-            pytest.xfail(f"known gap ({case.known_gap}): {'; '.join(problems)}")
-        pytest.fail(f"{method} {path} now holds: remove its known_gap ({case.known_gap})")
     assert not problems, f"{method} {path}: " + "; ".join(problems)

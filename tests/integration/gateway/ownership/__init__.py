@@ -48,13 +48,11 @@ class Built:
 @dataclass(frozen=True)
 class OwnedBy:
     """`intruder` (same role as `owner`, other communes/rounds/families) gets 404 on `build`'s
-    object, which stays unchanged. `known_gap`: the fix lives on another branch; the case runs,
-    and is reported as an expected failure until it passes (then the gap must be removed)."""
+    object, which stays unchanged."""
 
     owner: str
     intruder: str
     build: Callable[[World], Built]
-    known_gap: str | None = None
 
 
 @dataclass(frozen=True)
