@@ -23,6 +23,7 @@ from services.carpool.matching.search import PromisedStop
 from services.common import outbox
 from services.common.settings import Settings, deployment_of
 
+GEO_MAX_LATITUDE = 85.05112878
 PREFIX = "carpool"
 
 # Book a seat: only if the ride is active and unchanged since the insertion was computed, and the
@@ -356,7 +357,9 @@ class CarpoolStore:
         return len(places)
 
     def places_near(self, tenant: str, point: tuple[float, float], radius_m: float) -> list[Place]:
-        if radius_m <= 0:
+        # Redis GEO indexes latitudes within ±85.05°: nearer the poles no place can be stored,
+        # so none is near (and asking would be an error, not an answer).
+        if radius_m <= 0 or abs(point[0]) > GEO_MAX_LATITUDE:
             return []
         ids: list[str] = self.client.geosearch(  # type: ignore[assignment]
             self.k(tenant, "places"),

@@ -166,3 +166,17 @@ def test_our_documented_bad_request_is_the_standard_s_error_body(
         assert documented["application/json"]["schema"]["properties"] == {
             "error": {"type": "string"}
         }, path
+
+
+def test_a_search_at_the_poles_finds_no_ride_rather_than_failing(
+    partner: tuple[TestClient, dict[str, str], dict[str, str]], standard: dict[str, Any]
+) -> None:
+    # Found by schemathesis: departureLat=-90 made the carpool service fail (502); Redis GEO
+    # indexes no latitude beyond ±85.05°, so no meeting place is near there.
+    client, _, marie = partner
+    query = {"departureLat": -90, "departureLng": -180, "arrivalLat": -90,
+             "arrivalLng": -180, "departureDate": 0, "count": 1}  # fmt: skip
+    for path in PATHS:
+        found = client.get(path, params=query, headers=marie)
+        assert found.status_code == 200, found.text
+        assert found.json() == []
