@@ -1,5 +1,6 @@
 # The documented interface: make up | down | status | test | lint | bench | install
-PYTHON ?= python3.11
+# Python 3.12: PYTHON when given, else found by infra/find-python.sh (python3.12, else pyenv's).
+PYTHON ?=
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/pytest
@@ -12,7 +13,13 @@ $(BIN)/bocage: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[all]'
 	touch $(BIN)/bocage
 
-install: $(BIN)/bocage
+# A .venv built on another Python (3.11 before) is rebuilt, as is one whose Python is gone.
+install:
+	@python="$$(infra/find-python.sh $(PYTHON))" || exit 1; \
+	want="$$("$$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"; \
+	if [ -e $(VENV) ] && [ "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" != "$$want" ]; then \
+	  echo "$(VENV) is not on Python $$want: rebuilding it"; rm -rf $(VENV); fi; \
+	$(MAKE) --no-print-directory $(BIN)/bocage PYTHON="$$python"
 
 OSM_SAMPLE ?= ../shared/data/osm/flanders-kempen-2013_drive.osm
 

@@ -2,6 +2,7 @@
 in the same run.
 
     .venv/bin/python bench/carpool.py [--offers 5000] [--requests 1000] [--exhaustive 40]
+                                      [--whole 200] [--rpc 0]
 
 Setup (fixed seed): 600 addresses on the Kempen drive graph, one travel-time matrix over them
 (`Router.travel_matrix`, as the routing service computes it), 150 meeting places, `--offers`
@@ -15,6 +16,17 @@ Measured:
   looked up in the precomputed matrix instead of the routing RPC;
 - ``routing_matrix``: for a sample of queries, the matrix the routing service would compute for
   that query's points (`Router.travel_matrix` in this process, no RPC), so the two add up;
+- ``whole_query``: for the first `--whole` requests, the query as the service runs it, routing
+  included (in process, no RPC): with rectangles (`travel_times` from and to the query's own
+  points, the rides' legs from the leg cache, the landmark times cached per query points) against
+  the N×N path (`travel_matrix` over every point, for the landmarks and for the rides), each
+  query timed both ways in the same run, and the rectangles' recall against exhaustive insertion;
+- ``whole_query_rpc`` (with `--rpc N`): the same comparison for the first N requests through a
+  real routing service (`nameko run services.routing.service` on a RabbitMQ vhost of its own,
+  this graph, the local Redis), called over RPC exactly as the carpool service does
+  (`flows.times_from_routing`: two `travel_times` calls, each both ways;
+  `flows.matrix_from_routing`: two `travel_matrix` calls, the small one for the landmarks and
+  the one over every point);
 - ``exhaustive``: exact insertion into every ride of the day, no prefilter, for the first
   `--exhaustive` requests; recall = matches the service finds / matches the exhaustive search
   finds (every feasible (request, ride) pair, and the best ride of each request), for the
@@ -25,15 +37,18 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
 import redis
 
@@ -41,6 +56,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from contracts.carpool import Needs, Offer, OfferIn, Place  # noqa: E402
+from services.carpool import matcher, road_version  # noqa: E402
 from services.carpool.matcher import MAX_CANDIDATES, search  # noqa: E402
 from services.carpool.matching import landmarks  # noqa: E402
 from services.carpool.matching.insertion import Ask, Candidate, best_insertion  # noqa: E402
@@ -81,12 +97,12 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q)) if values else float("nan")
 
 
-def kempen_router() -> Router:
+def kempen_graph() -> Path:
     graphs = sorted((REPO / "var" / "graphs").glob("flanders-kempen-2013_drive-*.npz"))
     if graphs:
-        return Router(load_graph(graphs[-1]))
+        return graphs[-1]
     graph = build_from_osm_file(DATA / "flanders-kempen-2013_drive.osm")
-    return Router(load_graph(write_artefact(graph, REPO / "var" / "graphs", "kempen-drive")))
+    return write_artefact(graph, REPO / "var" / "graphs", "flanders-kempen-2013_drive")
 
 
 def pool_points(router: Router, rng: np.random.Generator) -> list[tuple[float, float]]:
@@ -98,7 +114,11 @@ def pool_points(router: Router, rng: np.random.Generator) -> list[tuple[float, f
 class Setup:
     def __init__(self, args: argparse.Namespace) -> None:
         self.rng = np.random.default_rng(SEED)
-        self.router = kempen_router()
+        self.graph_path = kempen_graph()
+        self.router = Router(load_graph(self.graph_path))
+        # Routing serves this graph: what is kept from it is keyed by its version, as in the
+        # service once routing has answered.
+        road_version.heard({"graph_version": self.router.graph.version})
         self.points = pool_points(self.router, self.rng)
         started = time.perf_counter()
         full = self.router.travel_matrix(self.points)
@@ -221,6 +241,18 @@ def populate(store: CarpoolStore, tenant: str, offers: list[Any], setup: Setup) 
         store.save_offer(tenant, offer, [(key, row)], {"bench": True})
         if stops:
             store.client.hset(store.k(tenant, "ride", key), "stops", stops_json(stops))
+            # As the service keeps them when it books: the ride's legs through its stops.
+            route = [offer.offer.origin, *(s.location for s in stops), offer.offer.destination]
+            ids = [setup.book.add(p) for p in route]
+            store.keep_legs(
+                tenant,
+                DAY,
+                {
+                    (setup.book.points[a], setup.book.points[b]): setup.matrix.travel(a, b)
+                    for a, b in itertools.pairwise(ids)
+                },
+                road_version.current(),
+            )
 
 
 def exhaustive(
@@ -228,7 +260,7 @@ def exhaustive(
 ) -> tuple[set[str], str | None]:
     """Exact insertion into every ride of the day: the rides that can take `ask`, and the best."""
     rows = store.day_rows(tenant, DAY)
-    raw = store.rides(tenant, [k for k, _ in rows])
+    raw = store.rides(tenant, [k for k, _, _ in rows])
     offers = store.offers(tenant, (k.split("@")[0] for k in raw))
     rides = [
         ride_state(k, offers[k.split("@")[0]], stops_of(v.get("stops"))) for k, v in raw.items()
@@ -246,6 +278,8 @@ def main() -> int:
     parser.add_argument("--offers", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--exhaustive", type=int, default=40)
+    parser.add_argument("--whole", type=int, default=200, help="queries timed with routing")
+    parser.add_argument("--rpc", type=int, default=0, help="queries timed through routing RPCs")
     parser.add_argument("--cap", type=int, default=MAX_CANDIDATES, help="rides per query")
     args = parser.parse_args()
     setup = Setup(args)
@@ -330,6 +364,8 @@ def run(
         exact_sets.append(keys)
         exact_best.append(best)
     total = sum(len(s) for s in exact_sets)
+    whole = whole_queries(setup, store, tenant, asks, args, exact_sets, exact_best, cache)
+    through_rpc = rpc_queries(setup, store, tenant, asks[: args.rpc], cache) if args.rpc else None
 
     def recall(sets: list[set[str]]) -> float:
         hit = sum(len(s & e) for s, e in zip(sets, exact_sets, strict=True))
@@ -360,8 +396,10 @@ def run(
             "p50_ms": round(percentile(rectangle_ms, 50), 2),
             "p95_ms": round(percentile(rectangle_ms, 95), 2),
             "note": "travel_times(all points, query points) + (query points, all points); "
-            "without the rides' own legs",
+            "without the rides' own legs; routing keeps its last rows (row_cache.py)",
         },
+        "whole_query": whole,
+        **({"whole_query_rpc": through_rpc} if through_rpc else {}),
         "exhaustive": {
             "p50_ms": round(percentile(exhaustive_ms, 50), 2),
             "p95_ms": round(percentile(exhaustive_ms, 95), 2),
@@ -376,6 +414,161 @@ def run(
         "speedup_vs_exhaustive_p50": round(
             percentile(exhaustive_ms, 50) / max(percentile(fast_ms, 50), 1e-9), 1
         ),
+    }
+
+
+def same_top3(ours: list[Any], theirs: list[Any]) -> bool:
+    """The same rides in the same order, scores within 0.01 s (routing answers to 1 ms)."""
+    return [f.ride.key for f in ours] == [f.ride.key for f in theirs] and all(
+        abs(a.score - b.score) < 0.01 for a, b in zip(ours, theirs, strict=True)
+    )
+
+
+def whole_queries(
+    setup: Setup,
+    store: CarpoolStore,
+    tenant: str,
+    asks: list[AskState],
+    args: argparse.Namespace,
+    exact_sets: list[set[str]],
+    exact_best: list[str | None],
+    cache: RideIndex,
+) -> dict[str, Any]:
+    """Each query timed with routing in it, rectangles then N×N, alternately on the same ask."""
+    router = setup.router
+
+    def times_of(sources: Any, targets: Any, both_ways: bool) -> Any:
+        found = travel_times(router, sources, targets)
+        back = travel_times(router, targets, sources) if both_ways else None
+        return (
+            (found.durations_s.tolist(), found.distances_m.tolist()),
+            (back.durations_s.tolist(), back.distances_m.tolist()) if back else None,
+        )
+
+    def matrix_of(points: Any) -> Matrix:
+        found = router.travel_matrix([list(p) for p in points])
+        return Matrix(_nullable(found.durations_s), _nullable(found.distances_m))
+
+    # Nothing kept from the measures above: the same asks were timed there.
+    router._row_cache.clear()
+    matcher._LANDMARK_CACHE.clear()
+    travel_times(router, setup.points[:2], setup.points[:2])  # warm: the reversed graph
+    rect_ms, full_ms, same = [], [], 0
+    rect_sets: list[set[str]] = []
+    rect_best: list[str | None] = []
+    for index, ask in enumerate(asks[: args.whole]):
+        started = time.perf_counter()
+        rect = search(store, tenant, ask, DAY, setup.matrix_of, limit=3, index=cache,
+                      times_of=times_of)  # fmt: skip
+        rect_ms.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        full = search(store, tenant, ask, DAY, matrix_of, limit=3, index=cache)
+        full_ms.append((time.perf_counter() - started) * 1000)
+        same += same_top3(rect.found, full.found)
+        if index < len(exact_sets):
+            every = search(store, tenant, ask, DAY, setup.matrix_of, limit=10**9, index=cache,
+                           times_of=times_of)  # fmt: skip
+            rect_sets.append({f.ride.key for f in every.found})
+            rect_best.append(rect.found[0].ride.key if rect.found else None)
+    total = sum(len(s) for s in exact_sets[: len(rect_sets)])
+    hit = sum(len(s & e) for s, e in zip(rect_sets, exact_sets, strict=False))
+    with_best = [(f, e) for f, e in zip(rect_best, exact_best, strict=False) if e is not None]
+    return {
+        "queries": len(rect_ms),
+        "rectangles_p50_ms": round(percentile(rect_ms, 50), 2),
+        "rectangles_p95_ms": round(percentile(rect_ms, 95), 2),
+        "n_by_n_p50_ms": round(percentile(full_ms, 50), 2),
+        "n_by_n_p95_ms": round(percentile(full_ms, 95), 2),
+        "same_top_3_as_n_by_n": same,
+        "recall_rectangles": round(hit / total, 4) if total else 1.0,
+        "best_ride_same_as_exhaustive": (
+            round(sum(f == e for f, e in with_best) / len(with_best), 4) if with_best else 1.0
+        ),
+        "note": "search with routing in process (no RPC): travel_times rectangles + leg cache "
+        "+ landmark cache, against travel_matrix over all points; same asks, same run",
+    }
+
+
+def round_kept_legs(store: CarpoolStore, tenant: str) -> None:
+    """The rides' kept legs as the service keeps them: from routing's answers, to 1 ms."""
+    key = store.k(tenant, "legs", DAY)
+    kept: dict[str, str] = store.client.hgetall(key)  # type: ignore[assignment]
+    if kept:
+        store.client.hset(key, mapping={f: repr(round(float(v), 3)) for f, v in kept.items()})
+
+
+def rpc_queries(
+    setup: Setup, store: CarpoolStore, tenant: str, asks: list[AskState], cache: RideIndex
+) -> dict[str, Any]:
+    """The whole query through a real routing service, over RPC, both ways, alternately."""
+    from nameko.exceptions import UnknownService
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.carpool import flows
+
+    vhost = f"bocage-bench-carpool-{uuid.uuid4().hex[:6]}"
+    api, auth = "http://127.0.0.1:15672/api", ("guest", "guest")
+    httpx.put(f"{api}/vhosts/{vhost}", auth=auth, timeout=10).raise_for_status()
+    everything = {"configure": ".*", "write": ".*", "read": ".*"}
+    httpx.put(f"{api}/permissions/{vhost}/guest", json=everything, auth=auth, timeout=10)
+    amqp = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    logs = REPO / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "AMQP_URI": amqp, "ROUTING_GRAPH": str(setup.graph_path),
+           "LOG_LEVEL": "WARNING", "PYTHONPATH": str(REPO)}  # fmt: skip
+    with (logs / "carpool-routing.log").open("ab") as log:
+        routing = subprocess.Popen(
+            [sys.executable, "-m", "nameko", "run", "--config", "infra/nameko.yaml",
+             "services.routing.service"],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    rect_ms: list[float] = []
+    full_ms: list[float] = []
+    same = 0
+    try:
+        with ClusterRpcProxy({"AMQP_URI": amqp, "serializer": "json"}, timeout=120) as proxy:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    proxy.routing.travel_times({"sources": [[51.2667, 4.7125]],
+                                                "targets": [[51.248, 4.842]]})  # fmt: skip
+                    break
+                except UnknownService:
+                    if time.monotonic() > deadline or routing.poll() is not None:
+                        raise SystemExit(
+                            "the routing service did not start (var/bench/carpool-routing.log)"
+                        ) from None
+                    time.sleep(0.5)
+
+            def times_of(sources: Any, targets: Any, both_ways: bool) -> Any:
+                return flows.times_from_routing(proxy.routing, sources, targets, both_ways)
+
+            def matrix_of(points: Any) -> Matrix:
+                return flows.matrix_from_routing(proxy.routing, points)
+
+            matcher._LANDMARK_CACHE.clear()
+            round_kept_legs(store, tenant)
+            for ask in asks:
+                started = time.perf_counter()
+                rect = search(store, tenant, ask, DAY, matrix_of, index=cache, times_of=times_of)
+                rect_ms.append((time.perf_counter() - started) * 1000)
+                started = time.perf_counter()
+                full = search(store, tenant, ask, DAY, matrix_of, index=cache)
+                full_ms.append((time.perf_counter() - started) * 1000)
+                same += same_top3(rect.found, full.found)
+    finally:
+        routing.terminate()
+        routing.wait(timeout=30)
+        httpx.delete(f"{api}/vhosts/{vhost}", auth=auth, timeout=10)
+    return {
+        "queries": len(rect_ms),
+        "rectangles_p50_ms": round(percentile(rect_ms, 50), 2),
+        "rectangles_p95_ms": round(percentile(rect_ms, 95), 2),
+        "n_by_n_p50_ms": round(percentile(full_ms, 50), 2),
+        "n_by_n_p95_ms": round(percentile(full_ms, 95), 2),
+        "same_top_3_as_n_by_n": same,
+        "note": "through a routing service over RabbitMQ (its own vhost), as the carpool "
+        "service calls it; travel_matrix answers are cached in Redis by routing, none repeats",
     }
 
 

@@ -8,11 +8,18 @@ Prints one JSON object:
   and the ratio. Both give the same ETAs (checked: `max_eta_diff_s`).
 - `end_to_end`: V vehicles with S stops each send a position every 5 s through the real gateway
   (uvicorn) to the real routing service (`nameko run`) over RabbitMQ and Redis; one family per
-  vehicle follows its senior (the last stop) on the SSE stream. p50/p95/max of the time from the
-  gateway receiving the position to the changed ETA reaching the family's stream.
+  vehicle follows its senior (the last stop) on the SSE stream, in two phases of the same run: on
+  a gateway whose streams are woken by routing's `delivery_eta_updated` events (`events`), then
+  on a second gateway of the same stack with the event feed off, whose streams poll routing
+  every 0.5 s (`polling`, the peer); the drivers post to the gateway of the phase, the other one
+  stays idle. p50/p95/max of the time from the gateway receiving the position to the changed ETA
+  reaching the family's stream, for each. Positions run on a simulated clock (3 min per 5 s,
+  going on across the phases), so the van falls behind and each position moves the followed ETA
+  past routing's 2-minute threshold; only positions whose answer lists the followed delivery in
+  `moved` (routing published its ETA) are measured.
 
 The round plans are written with routing's own store (the benchmark measures tracking, not
-planning). Owns a RabbitMQ vhost of its own and a fresh tenant on Redis database 4.
+planning). Owns a RabbitMQ vhost of its own and a fresh tenant on `REDIS_URL` (default database 4).
 Usage: python bench/tracking.py [--vehicles 50] [--stops 30] [--seconds 60] [--cpu-updates 300]
 """
 
@@ -48,12 +55,13 @@ from services.routing.tracking.etas import RemainingStop, remaining_etas  # noqa
 from tests.sandbox_process import free_port  # noqa: E402
 
 PARIS = ZoneInfo("Europe/Paris")
-REDIS_URL = "redis://127.0.0.1:6379/4"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/4")
 RABBIT_API = "http://127.0.0.1:15672/api"
 DATA = Path(os.environ.get("BOCAGE_SHARED_DATA", REPO_ROOT.parent / "shared" / "data")) / "osm"
 PASSWORD = "bench-password-1"
 SEED = 2026
 ELEVEN = 11 * 3600.0
+SIM_STEP = dt.timedelta(minutes=3)
 
 
 def rabbit(method: str, path: str, body: dict[str, Any] | None = None) -> None:
@@ -274,33 +282,39 @@ def end_to_end(artefact: Path, fleet: list[dict[str, Any]], seconds: float) -> d
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    port = free_port()
-    settings = GatewaySettings(
-        amqp_uri=amqp_uri,
-        redis_url=REDIS_URL,
-        tenant=tenant,
-        rpc_timeout_s=10,
-        services=("routing",),
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    threading.Thread(target=server.run, daemon=True).start()
-    base = f"http://127.0.0.1:{port}"
-    latencies: list[float] = []
+    servers = {}
+    for name, live_events in (("events", True), ("polling", False)):
+        settings = GatewaySettings(
+            amqp_uri=amqp_uri,
+            redis_url=REDIS_URL,
+            tenant=tenant,
+            rpc_timeout_s=10,
+            services=("routing",),
+            live_events=live_events,
+        )
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+        )
+        threading.Thread(target=server.run, daemon=True).start()
+        servers[name] = (server, f"http://127.0.0.1:{port}")
+    base = servers["events"][1]
+    latencies: dict[str, list[float]] = {name: [] for name in servers}
+    answered: list[float] = []
     stop = threading.Event()
     try:
         http = httpx.Client(base_url=base, timeout=30)
         deadline = time.monotonic() + 90
-        while True:
-            try:
-                if http.get("/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the stack did not come up; see {log}")
-            time.sleep(0.5)
+        for _, url in servers.values():
+            while True:
+                try:
+                    if http.get(f"{url}/health").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the stack did not come up; see {log}")
+                time.sleep(0.5)
 
         def token(user: str) -> str:
             answer = http.post("/auth/login", json={"username": user, "password": PASSWORD})
@@ -310,69 +324,106 @@ def end_to_end(artefact: Path, fleet: list[dict[str, Any]], seconds: float) -> d
         for v, headers in enumerate(drivers):
             started = http.post(f"/meal-rounds/{round_id}/van-{v}/start", headers=headers)
             assert started.status_code == 200, started.text
-        sent: list[list[float]] = [[] for _ in fleet]
-        seen: list[list[tuple[float, str]]] = [[] for _ in fleet]
+        families = [{"Authorization": f"Bearer {token(f'family-{v}')}"} for v in range(len(fleet))]
+        followed = [vehicles[v]["stops"][-1]["id"] for v in range(len(fleet))]
+        steps_done = [0] * len(fleet)  # the simulated clock runs on across both phases
+        clock0 = dt.datetime.now(PARIS)
+        published = 0
 
-        def follow(v: int) -> None:
-            senior = f"s{v}x{len(fleet[v]['points']) - 1}"
-            params = {"date": day.isoformat(), "access_token": token(f"family-{v}")}
-            with (
-                httpx.Client(base_url=base, timeout=None) as own,
-                own.stream("GET", f"/seniors/{senior}/tracking/live", params=params) as stream,
-            ):
-                last = None
-                for line in stream.iter_lines():
-                    if stop.is_set():
-                        return
-                    if line.startswith("data:"):
-                        eta = json.loads(line[5:]).get("eta")
-                        if eta != last:
-                            seen[v].append((time.monotonic(), eta))
-                            last = eta
+        def phase(name: str) -> None:
+            """Families follow on gateway `name` while the drivers post to it; the other
+            gateway stays idle, so neither path's load is counted against the other."""
+            nonlocal published
+            url = servers[name][1]
+            stop = threading.Event()
+            sent: list[list[float]] = [[] for _ in fleet]
+            seen: list[list[tuple[float, str]]] = [[] for _ in fleet]
+            clients: list[httpx.Client] = []
 
-        followers = [
-            threading.Thread(target=follow, args=(v,), daemon=True) for v in range(len(fleet))
-        ]
-        for thread in followers:
-            thread.start()
-        time.sleep(2)
+            def follow(v: int) -> None:
+                senior = f"s{v}x{len(fleet[v]['points']) - 1}"
+                own = httpx.Client(base_url=url, timeout=None)
+                clients.append(own)
+                try:
+                    with own.stream(
+                        "GET",
+                        f"/seniors/{senior}/tracking/live",
+                        params={"date": day.isoformat()},
+                        headers=families[v],
+                    ) as stream:
+                        if stream.status_code != 200:
+                            raise RuntimeError(f"family stream {v}: {stream.status_code}")
+                        last = None
+                        for line in stream.iter_lines():
+                            if stop.is_set():
+                                return
+                            if line.startswith("data:"):
+                                eta = json.loads(line[5:]).get("eta")
+                                if eta != last:
+                                    seen[v].append((time.monotonic(), eta))
+                                    last = eta
+                except httpx.HTTPError:
+                    return  # closed at the end of the phase
 
-        def drive(v: int) -> None:
-            vehicle = fleet[v]
-            with httpx.Client(base_url=base, timeout=30) as own:
-                step = 0
-                time.sleep(5.0 * v / len(fleet))  # spread the vehicles over the 5 s
-                begin = time.monotonic()
-                while time.monotonic() - begin < seconds and not stop.is_set():
-                    a, b = vehicle["points"][0], vehicle["points"][1]
-                    at = position_between(a, b, min(0.05 * step, 0.95))
-                    body = {
-                        "vehicle_id": f"van-{v}",
-                        "location": list(at),
-                        "at": dt.datetime.now(PARIS).isoformat(),
-                    }
-                    sent[v].append(time.monotonic())
-                    own.post(f"/meal-rounds/{round_id}/positions", json=body, headers=drivers[v])
-                    step += 1
-                    time.sleep(max(0.0, begin + 5.0 * step - time.monotonic()))
+            def drive(v: int) -> None:
+                vehicle = fleet[v]
+                with httpx.Client(base_url=url, timeout=30) as own:
+                    step = 0
+                    time.sleep(5.0 * v / len(fleet))  # spread the vehicles over the 5 s
+                    begin = time.monotonic()
+                    while time.monotonic() - begin < seconds:
+                        a, b = vehicle["points"][0], vehicle["points"][1]
+                        share = min(0.02 * (steps_done[v] + step), 0.95)
+                        at = position_between(a, b, share)
+                        # Simulated time: each position comes SIM_STEP after the last, so the
+                        # van falls behind and every ETA moves past routing's 2-minute
+                        # threshold: each position publishes the followed senior's ETA.
+                        clock = clock0 + (steps_done[v] + step) * SIM_STEP
+                        body = {
+                            "vehicle_id": f"van-{v}",
+                            "location": list(at),
+                            "at": clock.isoformat(),
+                        }
+                        posted = time.monotonic()
+                        answer = own.post(
+                            f"/meal-rounds/{round_id}/positions", json=body, headers=drivers[v]
+                        )
+                        answered.append(time.monotonic() - posted)
+                        if followed[v] in answer.json().get("moved", []):
+                            sent[v].append(posted)  # routing published this senior's ETA
+                        step += 1
+                        time.sleep(max(0.0, begin + 5.0 * step - time.monotonic()))
+                    steps_done[v] += step
 
-        drivers_threads = [threading.Thread(target=drive, args=(v,)) for v in range(len(fleet))]
-        for thread in drivers_threads:
-            thread.start()
-        for thread in drivers_threads:
-            thread.join()
-        time.sleep(3)
-        stop.set()
-        for v in range(len(fleet)):
-            events = seen[v]
-            for t_sent in sent[v]:
-                after = [t for t, _ in events if t >= t_sent]
-                if after and after[0] - t_sent < 5.0:
-                    latencies.append(after[0] - t_sent)
-        positions = sum(len(s) for s in sent)
+            followers = [
+                threading.Thread(target=follow, args=(v,), daemon=True) for v in range(len(fleet))
+            ]
+            for thread in followers:
+                thread.start()
+            time.sleep(3)
+            driving = [threading.Thread(target=drive, args=(v,)) for v in range(len(fleet))]
+            for thread in driving:
+                thread.start()
+            for thread in driving:
+                thread.join()
+            time.sleep(3)
+            stop.set()
+            for own in clients:
+                own.close()
+            for v in range(len(fleet)):
+                for t_sent in sent[v]:
+                    after = [t for t, _ in seen[v] if t >= t_sent]
+                    if after and after[0] - t_sent < 5.0:
+                        latencies[name].append(after[0] - t_sent)
+            published += sum(len(x) for x in sent)
+
+        for name in servers:
+            phase(name)
+        positions = len(answered)
     finally:
         stop.set()
-        server.should_exit = True
+        for server, _ in servers.values():
+            server.should_exit = True
         service.terminate()
         try:
             service.wait(timeout=20)
@@ -381,18 +432,30 @@ def end_to_end(artefact: Path, fleet: list[dict[str, Any]], seconds: float) -> d
         rabbit("DELETE", f"/vhosts/{vhost}")
         for key in client.scan_iter(f"*:{tenant}:*", count=1000):
             client.delete(key)
-    latencies.sort()
-    return {
+    out: dict[str, Any] = {
         "vehicles": len(fleet),
         "stops_per_vehicle": len(fleet[0]["points"]),
         "seconds": seconds,
         "positions_sent": positions,
-        "etas_seen_on_family_streams": len(latencies),
-        "p50_s": round(latencies[len(latencies) // 2], 3) if latencies else None,
-        "p95_s": round(latencies[int(len(latencies) * 0.95)], 3) if latencies else None,
-        "max_s": round(latencies[-1], 3) if latencies else None,
-        "note": "the family stream polls routing every 0.5 s: half of that is the mean wait",
+        "positions_publishing_the_followed_eta": published,
+        "position_post_p50_s": round(sorted(answered)[len(answered) // 2], 3) if answered else None,
+        "position_post_p95_s": (
+            round(sorted(answered)[int(len(answered) * 0.95)], 3) if answered else None
+        ),
     }
+    for name, found in latencies.items():
+        found.sort()
+        out[name] = {
+            "etas_seen_on_family_streams": len(found),
+            "p50_s": round(found[len(found) // 2], 3) if found else None,
+            "p95_s": round(found[int(len(found) * 0.95)], 3) if found else None,
+            "max_s": round(found[-1], 3) if found else None,
+        }
+    p95 = [out[name]["p95_s"] for name in ("events", "polling")]
+    if all(p95):
+        out["p95_ratio_polling_over_events"] = round(p95[1] / p95[0], 1)
+    out["note"] = "polling: each family stream asks routing every 0.5 s; events: woken at once"
+    return out
 
 
 def main() -> None:

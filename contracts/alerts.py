@@ -212,3 +212,13 @@ class CampaignProgress(Contract):
     total: int
     by_status: dict[str, int]
     done: bool
+
+
+class CampaignProgressUpdated(Contract):
+    """Event `campaign_progress_updated`: a campaign's counts or state changed. Coalesced: a
+    few a second per campaign at most, however many messages leave, and one at once for each
+    change of state (sending, sent, cancelled, halted, a message done)."""
+
+    campaign_id: str
+    status: CampaignStatus
+    progress: tuple[CampaignProgress, ...] = Field(description="one entry per message sent")

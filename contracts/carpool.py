@@ -338,6 +338,23 @@ class MyCarpool(Contract):
     bookings: list[Booking]
 
 
+E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+
+
+class CarpoolProfileIn(Contract):
+    """A carpooler's number for the booking SMS (proposals, confirmations, cancellations);
+    null to stop them."""
+
+    phone: str | None = Field(
+        pattern=E164_PATTERN, description="E.164, e.g. +33612345678; null: no SMS"
+    )
+
+
+class CarpoolProfile(Contract):
+    username: str
+    phone: str | None = Field(description="E.164; SMS carpoolers are known by their number")
+
+
 # -- personal data (RGPD) ------------------------------------------------------------------------
 
 

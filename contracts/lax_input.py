@@ -74,6 +74,18 @@ def find_lax_coercion(annotation: Any, value: Any) -> str | None:
     return None
 
 
+def may_be_lax(annotation: Any) -> bool:
+    """False when no value can fit `annotation` by one of the lax coercions refused here (a
+    text field, a nested model): such a field need not be looked at, value by value."""
+    annotation = _base(annotation)
+    if annotation in (int, float) or annotation in DATE_TYPES:
+        return True
+    origin = get_origin(annotation)
+    if origin in (Union, types.UnionType, tuple, list, set, frozenset):
+        return any(may_be_lax(a) for a in get_args(annotation) if a is not Ellipsis)
+    return False
+
+
 def _iso_date_only(value: Any) -> Any:
     if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
         raise ValueError("expected a date as YYYY-MM-DD")

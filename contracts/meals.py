@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from contracts.base import Contract
 from contracts.meals_events import EmergencyContact
-from contracts.rounds import CLOCK_PATTERN, Clock, VehicleIn, minutes_of
+from contracts.rounds import CLOCK_PATTERN, Clock, RoundState, VehicleIn, minutes_of
 from contracts.routing import LatLon
 
 Diet = Literal["sans_sel", "diabetique", "sans_gluten", "vegetarien", "hypocalorique"]
@@ -245,6 +245,12 @@ class DriverRound(Contract):
     started: bool
     stops: tuple[StopView, ...]
     next_stop: StopView | None = None
+    status: RoundState = Field(
+        default="planned", description="done once every stop is marked at the door"
+    )
+    finished_at: AwareDatetime | None = Field(
+        default=None, description="done: when its last stop was marked"
+    )
 
 
 class FamilyTracking(Contract):
@@ -257,6 +263,11 @@ class FamilyTracking(Contract):
     stops_before: int | None = None
     vehicle: LatLon | None = Field(
         default=None, description="only once the vehicle is heading to this senior"
+    )
+    path: tuple[LatLon, ...] | None = Field(
+        default=None,
+        description="the road the vehicle has left to this senior ([lat, lon] along the road "
+        "graph, from the vehicle to the senior's road), only once it is heading here",
     )
 
 

@@ -56,3 +56,30 @@ class DeliveryCompleted(Contract):
     delivered_at: AwareDatetime
     reported_by: str
     notify: tuple[FamilyNotice, ...] = ()
+
+
+class RoundCompleted(Contract):
+    """Event `round_completed`: the last stop of a vehicle's meal round was marked at the door
+    (published once, with the mark that completes it)."""
+
+    round_id: str
+    vehicle_id: str
+    driver: str | None = None
+    day: str = Field(description="local date, YYYY-MM-DD")
+    finished_at: AwareDatetime = Field(description="when the last stop was marked")
+    delivered: int = Field(ge=0)
+    absent: int = Field(ge=0)
+    refused: int = Field(ge=0)
+
+
+class FamilySmsReceipt(Contract):
+    """Events `message_delivered` and `message_undelivered` (undelivered or failed): the
+    provider's final status of an SMS the alerts service sent a family about a meal (approaching,
+    delivered). Routing writes it into the senior's history."""
+
+    delivery_id: str
+    kind: Literal["approaching", "delivered"]
+    username: str = Field(min_length=1, max_length=64, description="the family member")
+    status: Literal["delivered", "undelivered", "failed"]
+    error_code: str | None = None
+    at: AwareDatetime = Field(description="when the provider reported it")

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AwareDatetime, Field, model_validator
 
 from contracts.base import Contract
 from contracts.routing import LatLon
 
 Clock = str  # "HH:MM", local time (Europe/Paris)
+# A meal round's state: planned; started (the driver set off, or a door was marked); done
+# (every stop of the vehicle, or of every vehicle with stops, is marked at the door).
+RoundState = Literal["planned", "started", "done"]
 CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
@@ -59,6 +62,19 @@ class VehicleIn(Contract):
         return self
 
 
+# An idempotency key for a plan request (the same in both plan requests).
+PlanKey = Annotated[
+    str | None,
+    Field(
+        min_length=1,
+        max_length=120,
+        description="idempotency key: the same request sent again with the same key (a retry "
+        "after a 503 or a timeout) answers the plan the first one made, never a second plan; the "
+        "same key with another request is refused (409)",
+    ),
+]
+
+
 class MealRoundRequest(Contract):
     date: dt.date
     kitchen: LatLon
@@ -67,6 +83,7 @@ class MealRoundRequest(Contract):
     max_ride_minutes: float | None = Field(
         default=120, gt=0, le=24 * 60, description="cold/hot chain"
     )
+    client_key: PlanKey = None
     time_limit_s: float = Field(default=5, ge=1, le=120)
     accept_nearest_road: bool = Field(
         default=False,
@@ -112,6 +129,13 @@ class VehicleRoundOut(Contract):
     working_minutes: float
     co2_kg: float
     geometry: dict[str, Any] | None = Field(default=None, description="GeoJSON LineString")
+    status: RoundState | None = Field(
+        default=None, description="meal rounds read back: planned, started or done"
+    )
+    marked: int | None = Field(default=None, description="meal rounds: stops marked at the door")
+    finished_at: AwareDatetime | None = Field(
+        default=None, description="done: when its last stop was marked"
+    )
 
 
 class UnservedOut(Contract):
@@ -144,6 +168,10 @@ class RoundPlan(Contract):
         default=[], description="each improvement of the search: elapsed_s, best_cost, engine"
     )
     stability_penalty_s: int | None = None
+    status: RoundState | None = Field(
+        default=None,
+        description="meal rounds read back: done once every vehicle with stops is done",
+    )
 
 
 class ReplanRequest(Contract):
@@ -158,6 +186,7 @@ class ReplanRequest(Contract):
     )
     delay_minutes: float = Field(default=0, ge=0, le=600)
     time_limit_s: float = Field(default=3, ge=1, le=60)
+    client_key: PlanKey = None
 
 
 class RoundPlanned(Contract):
@@ -198,6 +227,46 @@ class ContainerOut(_ContainerFields):
     """A registered container. A retired one keeps its readings but is never planned."""
 
     retired: bool = False
+
+
+class ContainerForecast(Contract):
+    """A container's fill, last read and forecast (the model of the waste rounds)."""
+
+    id: str
+    name: str = ""
+    stream: WasteStream
+    location: LatLon
+    last_level_pct: float | None = Field(default=None, description="the last reading, if any")
+    last_reading_at: AwareDatetime | None = None
+    forecast_pct: float = Field(description="forecast fill at the asked time")
+    rate_pct_per_day: float = Field(description="fill rate since the last emptying")
+    full_at: AwareDatetime | None = Field(
+        default=None,
+        description="when the forecast reaches the threshold (already past: the last reading's "
+        "time or the asked time); null when it does not fill",
+    )
+    verdict: Literal["collect", "optional", "skip"] = Field(
+        description="at the asked time: at or above the threshold (collect), above "
+        "optional_from (optional), below (skip)"
+    )
+    readings_used: int = Field(ge=0, description="readings since the last emptying")
+
+
+class ForecastRequest(Contract):
+    """The outlook asked for: the time of the collection and the plan's thresholds."""
+
+    at: AwareDatetime = Field(description="when the collection would be")
+    threshold_pct: float = Field(default=80, gt=0, le=100)
+    optional_from_pct: float = Field(default=50, ge=0, le=100)
+
+
+class ContainerForecasts(Contract):
+    """Every container in service (not retired), fullest forecast first."""
+
+    at: AwareDatetime
+    threshold_pct: float
+    optional_from_pct: float
+    containers: list[ContainerForecast]
 
 
 class ContainerPatch(Contract):
@@ -267,6 +336,7 @@ class WasteRoundRequest(Contract):
     threshold_pct: float = Field(default=80, gt=0, le=100)
     optional_from_pct: float = Field(default=50, ge=0, le=100)
     capacity_unit: Literal["kg", "litres"] = "kg"
+    client_key: PlanKey = None
     time_limit_s: float = Field(default=5, ge=1, le=120)
     accept_nearest_road: bool = Field(
         default=False,

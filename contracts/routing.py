@@ -26,6 +26,9 @@ class TravelTimesRequest(Contract):
 
     sources: list[LatLon] = Field(min_length=1, max_length=MAX_MATRIX_POINTS)
     targets: list[LatLon] = Field(min_length=1, max_length=MAX_MATRIX_POINTS)
+    both_ways: bool = Field(
+        default=False, description="also targets × sources, in `back_…` (one call, not two)"
+    )
 
 
 class TravelTimesResult(Contract):
@@ -34,6 +37,10 @@ class TravelTimesResult(Contract):
     graph_version: str
     durations_s: list[list[float | None]]
     distances_m: list[list[float | None]]
+    back_durations_s: list[list[float | None]] | None = Field(
+        default=None, description="with `both_ways`: len(targets) × len(sources)"
+    )
+    back_distances_m: list[list[float | None]] | None = None
 
 
 class RouteRequest(Contract):

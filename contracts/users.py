@@ -14,6 +14,8 @@ class Role(StrEnum):
     DRIVER = "driver"
     FAMILY = "family"
     RESIDENT = "resident"
+    # A regional journey planner's account: only the carpool interoperability searches.
+    PARTNER = "partner"
 
 
 USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._@-]{1,62}$"

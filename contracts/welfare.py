@@ -25,6 +25,7 @@ WelfareStepKind = Literal[
     "outcome_recorded",
     "help_needed",
     "closed",
+    "delivery_receipt",  # the provider's final status of a contact's call or SMS
 ]
 
 
@@ -101,3 +102,19 @@ class WelfareCheckClosed(Contract):
     closed_at: AwareDatetime
     closed_by: str
     outcome: WelfareOutcome | None = None
+
+
+class WelfareCheckUpdated(Contract):
+    """Event `welfare_check_updated`: new steps in a case's history between its opening and its
+    closing (which have their own events): a contact called or texted, left silent, a provider's
+    receipt, the case taken, an outcome, help needed. Only the kinds: the details name people,
+    and whoever needs them reads the case."""
+
+    case_id: str
+    delivery_id: str
+    senior_id: str | None = None
+    commune: str
+    day: str
+    status: WelfareStatus
+    steps: tuple[WelfareStepKind, ...] = Field(min_length=1, description="in the order taken")
+    at: AwareDatetime = Field(description="when the last of them was taken")

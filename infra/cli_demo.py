@@ -4,7 +4,8 @@ It registers 40 seniors on road points of the loaded graph around a kitchen, thr
 three families (password `demo-password-1`), publishes the week's menu, orders (one after the
 cutoff and one against a diet, both refused), plans the day in one click, then drives the three
 vans along their own road geometry, one 20 minutes late, marking every door (one not answered).
-`--speed 60` plays one minute a second: watch `/dispatch`, `/family` and `/driver` meanwhile.
+`--speed 60` plays one minute a second: watch `/dispatch`, `/family?date=`, `/kitchen?date=` and
+`/driver` meanwhile (the day is a week ahead; the demo prints the addresses).
 `--headless` plays it as fast as it goes and prints what happened.
 """
 
@@ -193,10 +194,40 @@ def _meals(args: argparse.Namespace) -> int:
         f"{sum(len(v['stops']) for v in plan['vehicles'])} deliveries, "
         f"{len(plan['unserved'])} unserved"
     )
+    base = args.base_url.rstrip("/")
+    say(
+        f"watch: {base}/family?date={day} ({FAMILIES[0]}), {base}/dispatch (day {day}), "
+        f"{base}/kitchen?date={day}, {base}/driver"
+    )
     _drive(plan, day, login, call, say, args)
+    _what_happened(day, tag, dispatch, call, say)
     if args.headless:
         print("\n".join(log))
     return 0
+
+
+def _what_happened(day: dt.date, tag: str, dispatch: dict[str, str], call: Any, say: Any) -> None:
+    """The day's end as the dispatcher sees it: the rounds' state and the door nobody opened."""
+    rounds = call("GET", f"/meals/day?date={day}", dispatch).json()
+    vans = ", ".join(
+        f"{v['vehicle_id']} {v.get('status', '?')}"
+        + (f" at {v['finished_at'][11:16]}" if v.get("finished_at") else "")
+        for v in rounds.get("vehicles", [])
+        if v.get("stops")
+    )
+    say(f"rounds: {rounds.get('status', '?')} ({vans})")
+    for case in call("GET", "/welfare-cases", dispatch).json():
+        if f"-d{tag}-" not in case.get("delivery_id", ""):
+            continue  # an earlier replay's
+        say(f"welfare check {case['case_id']} ({case['senior_name']}): {case['status']}")
+        for step in case.get("history", []):
+            who = (
+                f" contact {step['contact_index'] + 1}"
+                if step.get("contact_index") is not None
+                else ""
+            )
+            at = dt.datetime.fromisoformat(step["at"]).astimezone(PARIS).strftime("%H:%M:%S")
+            say(f"  {at} {step['kind']}{who} {step.get('detail', '')}".rstrip())
 
 
 def _drive(

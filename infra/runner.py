@@ -50,6 +50,7 @@ class StackConfig:
     log_dir: Path
     sandbox_port: int
     twilio_env: dict[str, str]  # real credentials from the environment, or empty: the sandbox
+    status_port: int = 8091  # the status receiver: the provider's status callbacks go there
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> StackConfig:
@@ -58,9 +59,10 @@ class StackConfig:
         try:
             port = int(env.get("BOCAGE_GATEWAY_PORT", "8000"))
             sandbox_port = int(env.get("BOCAGE_SANDBOX_PORT", "8099"))
+            status_port = int(env.get("BOCAGE_STATUS_PORT", "8091"))
         except ValueError:
             raise StackError(
-                "BOCAGE_GATEWAY_PORT and BOCAGE_SANDBOX_PORT are port numbers"
+                "BOCAGE_GATEWAY_PORT, BOCAGE_SANDBOX_PORT and BOCAGE_STATUS_PORT are port numbers"
             ) from None
         twilio_env = {
             name: env[name]
@@ -78,6 +80,7 @@ class StackConfig:
             log_dir=var / "log",
             sandbox_port=sandbox_port,
             twilio_env=twilio_env,
+            status_port=status_port,
         )
 
     @property
@@ -89,13 +92,24 @@ class StackConfig:
         return not self.twilio_env
 
     @property
+    def status_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.status_port}"
+
+    @property
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{self.sandbox_port}"
 
     def provider_env(self) -> dict[str, str]:
         """What the alerts service needs to reach the SMS/voice provider."""
         # Delivery runs in the asyncio sender process(es), not in the nameko service.
-        common = {"ALERTS_PUBLIC_BASE_URL": self.gateway_url, "ALERTS_DELIVERY": "external"}
+        # Status callbacks, thousands a second in a big campaign, go to the status receiver.
+        common = {
+            "ALERTS_PUBLIC_BASE_URL": self.gateway_url,
+            "ALERTS_DELIVERY": "external",
+            "ALERTS_STATUS_BASE_URL": self.status_url,
+            "ALERTS_RECEIVER_HOST": self.gateway_host,
+            "ALERTS_RECEIVER_PORT": str(self.status_port),
+        }
         # CAP validation needs the OASIS schema, which we do not ship: use the shared copy where
         # it is (development machines), else ALERTS_CAP_SCHEMA must name one.
         shared_xsd = REPO_ROOT.parent / "shared" / "data" / "cap" / "CAP-v1.2.xsd"
@@ -212,6 +226,8 @@ def _part_commands(config: StackConfig) -> dict[str, list[str]]:
     }
     # Campaign delivery, outside eventlet, on the SDK's asyncio client (issue 15).
     commands["alerts-sender"] = [python, "-m", "services.alerts.async_sender"]
+    # The provider's status callbacks, batched into Redis (issue 14).
+    commands["alerts-status"] = [python, "-m", "services.alerts.status_receiver"]
     commands["gateway"] = [
         python,
         "-m",
@@ -281,6 +297,11 @@ def up(config: StackConfig, *, wait_s: float = 90.0, out: Any = sys.stdout) -> N
             f"port {config.gateway_port} on {config.gateway_host} is already in use; "
             "set BOCAGE_GATEWAY_PORT to another port"
         )
+    if _tcp_open(config.gateway_host, config.status_port, timeout=0.5):
+        raise StackError(
+            f"port {config.status_port} (the status receiver) is already in use; "
+            "set BOCAGE_STATUS_PORT to another port"
+        )
     if config.uses_sandbox and _tcp_open("127.0.0.1", config.sandbox_port, timeout=0.5):
         raise StackError(
             f"port {config.sandbox_port} (the Twilio sandbox) is already in use; "
@@ -311,6 +332,7 @@ def up(config: StackConfig, *, wait_s: float = 90.0, out: Any = sys.stdout) -> N
     print(f"Bocage is up.\n  gateway   {config.gateway_url}", file=out)
     print(f"  API docs  {config.gateway_url}/docs", file=out)
     print(f"  health    {config.gateway_url}/health", file=out)
+    print(f"  status callbacks  {config.status_url}/webhooks/twilio/status", file=out)
     if config.uses_sandbox:
         print(
             f"  SMS/voice {config.sandbox_url}/sandbox/  (Twilio sandbox: no real message leaves)",

@@ -48,11 +48,15 @@ class SandboxProcess:
             **self.env,
         }
         log = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "infra.twilio_sandbox", "--host", "127.0.0.1",
-             "--port", str(self.port)],
-            cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "infra.twilio_sandbox", "--host", "127.0.0.1",
+                 "--port", str(self.port)],
+                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        finally:
+            if not isinstance(log, int):
+                log.close()  # the child keeps its own copy
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -19,7 +19,7 @@ log() { echo "test-docker: [$((SECONDS - started)) s] $*"; }
 
 # The images the compose file is to use (the tests step needs the names, not the builds).
 if [ "${BOCAGE_USE_REGISTRY:-0}" != 1 ]; then
-  export BOCAGE_BASE_IMAGE="${BOCAGE_LOCAL_BASE_IMAGE:-bocage/debian-python:bookworm}"
+  export BOCAGE_BASE_IMAGE="${BOCAGE_LOCAL_BASE_IMAGE:-bocage/debian-python:bookworm-3.12}"
   export BOCAGE_RABBITMQ_IMAGE="${BOCAGE_RABBITMQ_IMAGE:-bocage/rabbitmq:local}"
   export BOCAGE_REDIS_IMAGE="${BOCAGE_REDIS_IMAGE:-bocage/redis:local}"
   export BOCAGE_IMAGE="${BOCAGE_IMAGE:-bocage:local}"

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import call_lifecycle, errors, twiml
-from .api_request import Form, first, read_api_request
+from .api_request import Form, first, outage_before_sending, read_api_request
 from .numbers import valid_e164
 from .resources import Call, new_sid
 from .runtime import Sandbox
@@ -50,6 +50,7 @@ def _accept(sandbox: Sandbox, form: Form) -> Call:
 async def create_call(request: Request) -> Response:
     try:
         sandbox, form = await read_api_request(request)
+        hold_s = await outage_before_sending(sandbox)
         call = _accept(sandbox, form)
     except errors.TwilioError as error:
         return error.response()
@@ -57,6 +58,8 @@ async def create_call(request: Request) -> Response:
     # The keypad exists from the start, so a keypress sent while it rings is not lost.
     sandbox.keypads.setdefault(call.sid, asyncio.Queue())
     sandbox.webhooks.spawn(call_lifecycle.run(sandbox, call))
+    if hold_s:
+        await asyncio.sleep(hold_s)
     return JSONResponse(call.to_json(), status_code=201)
 
 

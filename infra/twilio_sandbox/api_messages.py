@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import errors, message_lifecycle
-from .api_request import Form, first, read_api_request
+from .api_request import Form, first, outage_before_sending, read_api_request
 from .numbers import Line, classify
 from .resources import Message, new_sid
 from .runtime import Sandbox
@@ -57,13 +57,16 @@ def _accept(sandbox: Sandbox, form: Form) -> Message:
 async def create_message(request: Request) -> Response:
     try:
         sandbox, form = await read_api_request(request)
+        hold_s = await outage_before_sending(sandbox)
         message = _accept(sandbox, form)
     except errors.TwilioError as error:
         return error.response()
     sandbox.store.add_message(message)
+    if message.to in sandbox.config.slow_answer:
+        hold_s = max(hold_s, sandbox.config.slow_answer_s)
     if message_lifecycle.settles_at_once(sandbox, message):
-        if message.to in sandbox.config.slow_answer:
-            await asyncio.sleep(sandbox.config.slow_answer_s)
+        if hold_s:
+            await asyncio.sleep(hold_s)
         answer = JSONResponse(message.to_json(), status_code=201)  # as created: `queued`
         message_lifecycle.settle_now(sandbox, message)
         return answer
@@ -72,8 +75,8 @@ async def create_message(request: Request) -> Response:
         await message_lifecycle.deliver(sandbox, message)
 
     sandbox.webhooks.submit(deliver)
-    if message.to in sandbox.config.slow_answer:
-        await asyncio.sleep(sandbox.config.slow_answer_s)
+    if hold_s:
+        await asyncio.sleep(hold_s)
     return JSONResponse(message.to_json(), status_code=201)
 
 

@@ -3,14 +3,16 @@ OpenAPI conformance test), check basic auth and the account in the path."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
+import time
 from functools import lru_cache
 from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
-from . import errors
+from . import errors, outage
 from .runtime import Sandbox
 from .store import RecordedRequest
 
@@ -52,3 +54,18 @@ async def read_api_request(request: Request) -> tuple[Sandbox, Form]:
     if request.path_params.get("account_sid") != config.account_sid:
         raise errors.not_found(path)
     return sandbox, form
+
+
+async def outage_before_sending(sandbox: Sandbox) -> float:
+    """Apply the outage, if one is on, to a sending request: raise its error (after holding the
+    request, for `timeout`), or return how long to hold the answer once sent (`lost_answer`)."""
+    mode = sandbox.outage.current(time.monotonic())
+    if mode == "off":
+        return 0.0
+    sandbox.outage.hits += 1
+    if mode == "error":
+        raise outage.server_error()
+    if mode == "timeout":
+        await asyncio.sleep(sandbox.outage.hold_s)
+        raise outage.unavailable()
+    return sandbox.outage.hold_s

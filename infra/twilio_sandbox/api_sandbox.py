@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import asdict
 from typing import Any
 from urllib.parse import parse_qs
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from . import inbound
 from .api_request import sandbox_of
 from .numbers import valid_e164
+from .outage import MODES
 
 
 async def _fields(request: Request) -> dict[str, str]:
@@ -110,3 +112,40 @@ async def stats(request: Request) -> Response:
             "rate_limited": sandbox.rate_limited,
         }
     )
+
+
+def _outage_view(sandbox: Any) -> dict[str, Any]:
+    now = time.monotonic()
+    outage = sandbox.outage
+    return {
+        "mode": outage.current(now),
+        "remaining_s": outage.remaining_s(now),
+        "hold_s": outage.hold_s,
+        "hits": outage.hits,
+    }
+
+
+async def get_outage(request: Request) -> Response:
+    return JSONResponse(_outage_view(sandbox_of(request)))
+
+
+async def set_outage(request: Request) -> Response:
+    """`mode` (off, error, timeout, lost_answer), `seconds` (how long; none or 0: until switched
+    off) and `hold_s` (how long a `timeout` or `lost_answer` request hangs, default 15)."""
+    sandbox = sandbox_of(request)
+    try:
+        fields = await _fields(request)
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "the body must be a url-encoded form or a JSON object")
+    mode = fields.get("mode", "")
+    if mode not in MODES:
+        return _problem(400, f"mode must be one of {', '.join(MODES)}")
+    try:
+        seconds = float(fields.get("seconds") or 0)
+        hold_s = float(fields.get("hold_s") or 15)
+    except ValueError:
+        return _problem(400, "seconds and hold_s must be numbers")
+    if not (0 <= seconds <= 3600 and 0 <= hold_s <= 300):
+        return _problem(400, "seconds must be within 0-3600 and hold_s within 0-300")
+    sandbox.outage.set(mode, time.monotonic(), seconds or None, hold_s)
+    return JSONResponse(_outage_view(sandbox))

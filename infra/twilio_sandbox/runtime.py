@@ -6,6 +6,7 @@ import asyncio
 from dataclasses import dataclass, field
 
 from .config import SandboxConfig
+from .outage import Outage
 from .ratelimit import TokenBucket
 from .store import Store
 from .webhooks import Webhooks
@@ -22,6 +23,7 @@ class Sandbox:
     webhooks: Webhooks
     keypads: dict[str, asyncio.Queue[Keypress]] = field(default_factory=dict)  # live calls only
     rate_limited: int = 0  # messages refused with 429 for going over the rate limit
+    outage: Outage = field(default_factory=Outage)  # switched by POST /sandbox/outage
 
     @classmethod
     def build(cls, config: SandboxConfig) -> Sandbox:
@@ -38,6 +40,7 @@ class Sandbox:
         self.store.reset()
         self.bucket = TokenBucket(self.config.rate_limit)
         self.rate_limited = 0
+        self.outage = Outage()
 
     async def pause(self) -> None:
         """The configured pause between two status changes (none by default)."""

@@ -12,6 +12,7 @@ the non-breaking space are not, and a single one of them shrinks each SMS from 1
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 Encoding = Literal["GSM-7", "UCS-2"]
@@ -61,6 +62,7 @@ def _pack(costs: list[int], single: int, part: int) -> int:
     return parts
 
 
+@lru_cache(maxsize=1024)  # a campaign sends one body to everyone: counted once, not per message
 def count_segments(text: str) -> SegmentCount:
     """Encoding and segment count of an SMS body; an empty body still takes one SMS."""
     forcing = non_gsm_characters(text)

@@ -1,31 +1,19 @@
-"""What the provider's webhooks change: status callbacks, keypresses, and inbound SMS.
-
-The recipient is named in the callback URL's query (tenant, campaign, message, key), which the
-provider's signature covers, so no lookup by SID is needed and a callback that overtakes the
-sender's own record still lands on the right recipient.
-"""
+"""What the provider's webhooks change: status callbacks, keypresses, and inbound SMS (the
+recipient each names: `webhooks.py`)."""
 
 from __future__ import annotations
 
 import time
 import unicodedata
-from dataclasses import dataclass
 from typing import Literal
 
 from services.alerts.delivery_policy import call_needs_a_retry, sms_needs_a_call
 from services.alerts.sender import CampaignSender
 from services.alerts.store import AlertsStore
+from services.alerts.webhooks import RecipientRef
 
 STOP_WORDS = {"STOP", "ARRET", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "DESABONNER"}
 START_WORDS = {"START", "UNSTOP", "YES", "REPRISE"}
-
-
-@dataclass(frozen=True)
-class RecipientRef:
-    tenant: str
-    campaign_id: str
-    number: int
-    key: str
 
 
 def _plain_upper(text: str) -> str:

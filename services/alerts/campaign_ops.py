@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -38,6 +39,8 @@ from services.alerts.ownership import (
     covered_communes,
     reaches_campaign,
 )
+from services.alerts.progress_events import WATCH_AFTER_S
+from services.alerts.progress_store import ProgressStore
 from services.alerts.store import AlertsStore
 from services.alerts.targeting import TargetError, bounding_box, contacts_in_area, validate_area
 from services.alerts.territory import (
@@ -275,6 +278,7 @@ def send_campaign(store: AlertsStore, tenant: str, campaign_id: str, caller: Cal
     if sending is None:
         raise NotFound(f"no campaign {campaign_id}")
     _audit(store, caller.username, "campaign_sent", campaign, recipients=len(states))
+    _watch_progress(store, tenant, campaign_id)
     return sending
 
 
@@ -332,6 +336,7 @@ def send_follow_up(
         updated = store.modify_campaign(tenant, campaign_id, append)
         if updated is not None:
             _audit(store, actor, f"campaign_{kind}", campaign, message=number)
+            _watch_progress(store, tenant, campaign_id)
             return updated
         fresh = store.campaign(tenant, campaign_id)
         if fresh is None:
@@ -363,7 +368,15 @@ def cancel_campaign(
             store.update_state(tenant, campaign_id, message.number, key, {"status": "cancelled"})
             stopped += 1
     _audit(store, caller.username, "campaign_cancelled", campaign, stopped=stopped)
+    _watch_progress(store, tenant, campaign_id)
     return cancelled, stopped
+
+
+def _watch_progress(store: AlertsStore, tenant: str, campaign_id: str) -> None:
+    """Its progress is published from now on (`progress_publisher`), even if every message
+    leaves before the publisher's next look would have found one of them being sent."""
+    watch = ProgressStore(store.client, store.deployment)
+    watch.watch(tenant, campaign_id, time.time() + WATCH_AFTER_S)
 
 
 def progress(store: AlertsStore, tenant: str, campaign: Campaign) -> list[CampaignProgress]:

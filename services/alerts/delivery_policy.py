@@ -60,9 +60,12 @@ SMS_FINAL = {"delivered", "undelivered", "failed"}
 CALL_FINAL = {"completed", "busy", "no-answer", "failed", "canceled"}
 
 
+# An SMS that did not arrive is followed by a call to the same person (when the campaign calls).
+SMS_NOT_ARRIVED = frozenset({"undelivered", "failed"})
+
+
 def sms_needs_a_call(status: str) -> bool:
-    """An SMS that did not arrive is followed by a call to the same person."""
-    return status in {"undelivered", "failed"}
+    return status in SMS_NOT_ARRIVED
 
 
 def call_needs_a_retry(status: str, confirmed: bool, calls_made: int, max_calls: int) -> bool:

@@ -10,10 +10,12 @@ import eventlet
 from eventlet.greenpool import GreenPool
 from nameko.extensions import DependencyProvider
 
-from services.alerts.channels.twilio import TwilioChannel, TwilioSettings
-from services.alerts.sender import CampaignSender, SenderConfig
+from services.alerts.channels.twilio import TwilioChannel
+from services.alerts.engine_config import sender_config, twilio_settings
+from services.alerts.sender import CampaignSender
 from services.alerts.settings import AlertsSettings, load_alerts_settings
 from services.alerts.store import AlertsStore
+from services.common.redis_persistence import persistence_of, warning_for
 from services.common.redis_store import connect
 from services.common.settings import load_settings
 
@@ -35,30 +37,14 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
         settings = load_settings(self.container.config)
         self.alerts_settings: AlertsSettings = load_alerts_settings(self.container.config)
         self.client = connect(settings.redis_url)
+        self.redis_url = settings.redis_url
         self.store = AlertsStore(self.client, settings)
-        self.channel = TwilioChannel(
-            TwilioSettings(
-                account_sid=self.alerts_settings.twilio_account_sid,
-                auth_token=self.alerts_settings.twilio_auth_token,
-                sms_sender=self.alerts_settings.sms_sender,
-                voice_caller=self.alerts_settings.voice_caller,
-                base_url=self.alerts_settings.twilio_base_url,
-                timeout_s=self.alerts_settings.provider_timeout_s,
-                max_connections=self.alerts_settings.concurrency,
-            )
-        )
+        self.channel = TwilioChannel(twilio_settings(self.alerts_settings))
         self.pool = GreenPool(self.alerts_settings.concurrency)
         self.sender = CampaignSender(
             self.store,
             self.channel,
-            SenderConfig(
-                public_base_url=self.alerts_settings.public_base_url,
-                sms_segments_per_second=self.alerts_settings.sms_segments_per_second,
-                calls_per_second=self.alerts_settings.calls_per_second,
-                batch=self.alerts_settings.concurrency,
-                lease_s=self.alerts_settings.lease_s,
-                settle_after_s=self.alerts_settings.provider_timeout_s + 5.0,
-            ),
+            sender_config(self.alerts_settings),
             spawn=self._spawn,
             sleep=eventlet.sleep,
         )
@@ -68,6 +54,10 @@ class DeliveryEngine(DependencyProvider):  # type: ignore[misc]
         self.pool.spawn_n(fn, *args)
 
     def start(self) -> None:
+        # Said at every start: without persistence a Redis restart forgets what was sent.
+        warning = warning_for(persistence_of(self.client), self.redis_url)
+        if warning is not None:
+            log.warning("%s", warning)
         if self.alerts_settings.delivery == "external":
             return  # asyncio sender processes deliver (services/alerts/async_sender.py)
         self.running = True

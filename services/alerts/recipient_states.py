@@ -7,6 +7,7 @@ never moving backwards makes every arrival order end in the same state. Pure.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 RANK = {
@@ -28,6 +29,7 @@ RANK = {
     "needs_human": 6,
 }
 FINAL_RANK = 5
+RANK_JSON = json.dumps(RANK)  # for the Lua scripts that move statuses forward
 
 
 def merge(old: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, Any]:

@@ -26,10 +26,10 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from contracts.alerts import Campaign, CampaignMessage, RecipientState
-from services.alerts.channels.twilio import ProviderAnswer, voice_twiml
+from services.alerts.channels.twilio import ProviderAnswer, ProviderStatus, voice_twiml
 from services.alerts.delivery_policy import MAX_ATTEMPTS, decide, retry_delay_s
-from services.alerts.recipient_states import is_final
 from services.alerts.segments import analyse
+from services.alerts.sender_recovery import SenderRecovery
 from services.alerts.store import AlertsStore
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ class Channel(Protocol):
     def place_call(self, to: str, twiml: str, status_callback: str | None) -> ProviderAnswer: ...
     def find_sms(self, to: str, body: str, sent_after: datetime) -> str | None: ...
     def find_call(self, to: str, started_after: datetime) -> str | None: ...
+    def sms_status(self, sid: str) -> ProviderStatus | None: ...
+    def call_status(self, sid: str) -> ProviderStatus | None: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,12 @@ class SenderConfig:
     # machine) may still be waiting for that answer; asking earlier would send it twice.
     settle_after_s: float = 15.0
     sms_bucket: str = "sms"  # the provider account's pace is shared by every instance
+    # Where status callbacks go when a status receiver of their own takes them
+    # (`status_receiver.py`); None: to public_base_url with the other webhooks.
+    status_base_url: str | None = None
+    # A send with no final status by then (its callback lost, or none asked for): the provider
+    # is asked (`receipt_chase.py`).
+    receipt_chase_after_s: float = 300.0
 
 
 @functools.lru_cache(maxsize=64)
@@ -72,7 +80,7 @@ def callback_url(base: str | None, path: str, **ids: Any) -> str | None:
     return f"{base.rstrip('/')}{path}?{urlencode(ids)}"
 
 
-class CampaignSender:
+class CampaignSender(SenderRecovery):
     def __init__(
         self,
         store: AlertsStore,
@@ -120,8 +128,9 @@ class CampaignSender:
             if settled:
                 log.info("took over %d recipients left in flight", settled)
 
-    def step(self) -> int:
-        """One pass over every active campaign message; returns how many sends were started."""
+    def step(self, room: int | None = None) -> int:
+        """One pass over every active campaign message; returns how many recipients were
+        claimed. `room`: at most that many in all (default: `batch` per message)."""
         self.heartbeat()
         started = 0
         for tenant, campaign_id, number in self.store.active_messages():
@@ -131,17 +140,26 @@ class CampaignSender:
             if number > len(campaign.messages):
                 continue  # a follow-up being added: its text is not there yet
             self.store.due_retries(tenant, campaign_id, number, time.time())
-            keys = self.store.claim(tenant, campaign_id, number, self.config.batch, self.owner)
-            for key in keys:
-                self._delivering.add((tenant, campaign_id, number, key))
-                self.spawn(self.deliver, tenant, campaign_id, number, key)
-            started += len(keys)
-            if not keys and self.store.outstanding(tenant, campaign_id, number) == 0:
+            want = self.config.batch if room is None else room - started
+            if want <= 0:
+                continue
+            claimed = self._start(tenant, campaign, number, want)
+            started += claimed
+            if not claimed and self.store.outstanding(tenant, campaign_id, number) == 0:
                 if self._reconcile(tenant, campaign, number):
                     continue
                 self.store.deactivate(tenant, campaign_id, number)
                 self._maybe_sent(tenant, campaign)
         return started
+
+    def _start(self, tenant: str, campaign: Campaign, number: int, want: int) -> int:
+        """Claim up to `want` recipients of one message and start their deliveries."""
+        campaign_id = campaign.campaign_id
+        keys = self.store.claim(tenant, campaign_id, number, want, self.owner)
+        for key in keys:
+            self._delivering.add((tenant, campaign_id, number, key))
+            self.spawn(self.deliver, tenant, campaign_id, number, key)
+        return len(keys)
 
     def _reconcile(self, tenant: str, campaign: Campaign, number: int) -> int:
         """Before calling a message done: any recipient still `pending` or `sending` that no
@@ -154,6 +172,9 @@ class CampaignSender:
             log.warning("reconciling %s/%s/%s left %s", cid, number, state.key, state.status)
             self._settle(tenant, campaign, number, state.key)
         return len(stray)
+
+    def _chase_at(self) -> float:
+        return time.time() + self.config.receipt_chase_after_s
 
     def _maybe_sent(self, tenant: str, campaign: Campaign) -> None:
         """A campaign whose every message has left is `sent` (receipts may still come)."""
@@ -256,6 +277,14 @@ class CampaignSender:
             # Already handled (a redelivery), opted out, or gone: nothing to send.
             self.store.release(tenant, campaign_id, number, key)
             return None
+        return self._unless_sent(tenant, campaign, number, state)
+
+    def _unless_sent(
+        self, tenant: str, campaign: Campaign, number: int, state: RecipientState
+    ) -> RecipientState | None:
+        """A recipient just marked `sending`: None if an earlier unanswered attempt turns out
+        to have been accepted (recorded now) or the provider cannot tell yet (retried later)."""
+        campaign_id, key = campaign.campaign_id, state.key
         unsure_since = state.unsure_since
         if unsure_since is None and self.clock() < self._ask_first_until:
             unsure_since = self._ask_since  # Redis may have lost the record of a send
@@ -269,15 +298,20 @@ class CampaignSender:
                 self._record(tenant, campaign, number, state, answer)
                 return None
             if sid is not None:
-                self.store.finish_send(tenant, campaign_id, number, key, "accepted", sid)
+                self.store.finish_send(
+                    tenant, campaign_id, number, key, "accepted", sid, self._chase_at()
+                )
                 return None
         return state
 
     def _callback(
         self, tenant: str, campaign_id: str, number: int, state: RecipientState, kind: str
     ) -> str | None:
+        base = self.config.public_base_url
+        if kind == "status" and base is not None and self.config.status_base_url:
+            base = self.config.status_base_url
         return callback_url(
-            self.config.public_base_url,
+            base,
             f"/webhooks/twilio/{kind}",
             tenant=tenant,
             campaign=campaign_id,
@@ -321,7 +355,9 @@ class CampaignSender:
         decision = decide(answer.http_status, answer.error_code, answer.message)
         update: dict[str, Any]
         if decision.action == "accepted":
-            self.store.finish_send(tenant, cid, number, key, "accepted", answer.sid)
+            self.store.finish_send(
+                tenant, cid, number, key, "accepted", answer.sid, self._chase_at()
+            )
             return
         if decision.action == "retry" and state.attempts < MAX_ATTEMPTS:
             update = {"status": "pending", "reopen": True, "error": decision.reason}
@@ -360,7 +396,10 @@ class CampaignSender:
     def queue_call_instead(
         self, tenant: str, campaign_id: str, number: int, state: RecipientState
     ) -> bool:
-        """An SMS that could not reach its person: call the same number, once."""
+        """An SMS that could not reach its person: call the same number, once (never a person
+        erased meanwhile: their state no longer holds a number)."""
+        if not state.e164:
+            return False
         call = RecipientState(
             key=f"{state.contact_id}:{state.e164}:voice",
             contact_id=state.contact_id,
@@ -370,62 +409,6 @@ class CampaignSender:
             vulnerable=state.vulnerable,
         )
         return self.store.add_recipient(tenant, campaign_id, number, call)
-
-    # -- after a crash ----------------------------------------------------------------------
-    def recover(self) -> int:
-        """Settle every recipient left in flight by a dead instance (its lease expired) or
-        forgotten by this one (Redis lost the write that released it); returns how many."""
-        settled = 0
-        alive: dict[str, bool] = {self.owner: True}
-        for tenant, campaign_id, number in self.store.active_messages():
-            campaign = self._campaign(tenant, campaign_id, refresh=True)
-            if campaign is None or number > len(campaign.messages):
-                continue
-            for key, owner in self.store.inflight(tenant, campaign_id, number).items():
-                if owner == self.owner:
-                    if (tenant, campaign_id, number, key) in self._delivering:
-                        continue
-                else:
-                    if owner not in alive:
-                        alive[owner] = self.store.is_alive(owner)
-                    if alive[owner]:
-                        continue  # a live instance is sending it
-                    if not self._request_over(tenant, campaign_id, number, key):
-                        continue  # its request may still be on the wire: settle it later
-                    if not self.store.take_over(
-                        tenant, campaign_id, number, key, owner, self.owner
-                    ):
-                        continue
-                self._settle(tenant, campaign, number, key)
-                settled += 1
-        return settled
-
-    def _request_over(self, tenant: str, campaign_id: str, number: int, key: str) -> bool:
-        """False while a recipient's request to the provider may still be under way."""
-        state = self.store.state(tenant, campaign_id, number, key)
-        if state is None or state.status != "sending" or state.claimed_at is None:
-            return True
-        began = state.claimed_at
-        return datetime.now(UTC) - began >= timedelta(seconds=self.config.settle_after_s)
-
-    def _settle(self, tenant: str, campaign: Campaign, number: int, key: str) -> None:
-        cid = campaign.campaign_id
-        state = self.store.state(tenant, cid, number, key)
-        if state is None or is_final(state.status) or state.status not in {"pending", "sending"}:
-            self.store.release(tenant, cid, number, key)
-            return
-        if state.status == "pending":
-            self.store.requeue(tenant, cid, number, key)
-            return
-        # `sending`: the request may or may not have reached the provider. Ask it.
-        claimed = state.unsure_since or state.claimed_at or state.updated_at or datetime.now(UTC)
-        sid = self._find_sent(campaign.messages[number - 1], state, claimed)
-        if sid is not None:
-            self.store.update_state(tenant, cid, number, key, {"status": "accepted", "sid": sid})
-            self.store.release(tenant, cid, number, key)
-        else:
-            self.store.update_state(tenant, cid, number, key, {"status": "pending", "reopen": True})
-            self.store.requeue(tenant, cid, number, key)
 
     def _find_sent(
         self, message: CampaignMessage, state: RecipientState, since: datetime

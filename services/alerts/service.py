@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +20,19 @@ from contracts.envelope import Envelope
 from contracts.identity import Caller
 from contracts.meals import SeniorErasedEvent
 from contracts.messaging import SmsReceived, TransactionalSms
-from services.alerts import campaign_ops, contact_ops, feed_intake, feed_records, log_retention
+
+# The mixins (status_intake, receipt_chase, welfare) by module, not class: `nameko run
+# services.alerts.service` runs every class here that has entrypoints; a mixin alone is no service.
+from services.alerts import (
+    campaign_ops,
+    contact_ops,
+    feed_intake,
+    feed_records,
+    log_retention,
+    progress_publisher,
+    receipt_chase,
+    status_intake,
+)
 from services.alerts.address_files import load_address_books
 from services.alerts.callbacks import apply_keypress, apply_status, inbound_intent
 from services.alerts.channels.twilio import signature_is_valid
@@ -27,18 +40,23 @@ from services.alerts.dependencies import DeliveryEngine, EngineHandle
 from services.alerts.escalations import escalation_for_failed_delivery
 from services.alerts.feed_outcomes import as_seen_by
 from services.alerts.phones import PhoneError, parse_phone
+from services.alerts.progress_events import PROGRESS_EVERY_S
+from services.alerts.progress_store import ProgressStore
 from services.alerts.store import AlertsStore
 from services.alerts.territory import TerritoryError, communes_from_geojson, to_geojson
 from services.alerts.transactional import TransactionalSender
-from services.alerts.webhooks import recipient_from_url, welfare_query
-
-# The module, not the class: `nameko run services.alerts.service` runs every class here that
-# has entrypoints, and the mixin alone is no service.
+from services.alerts.webhooks import notice_query, recipient_from_url, welfare_query
 from services.alerts.welfare import entrypoints as welfare
 from services.alerts.welfare.erasure import erased_escalation, names_senior
+from services.common import outbox
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.events import InvalidMessage, describe_validation_error, open_message
+from services.common.events import (
+    InvalidMessage,
+    describe_validation_error,
+    open_message,
+    valid_input,
+)
 from services.common.ping import ping_answer
 from services.common.redis_store import RedisStore
 from services.common.uptime import Uptime
@@ -57,21 +75,13 @@ def _caller(raw: dict[str, Any]) -> Caller:
         raise InvalidMessage(f"caller: {describe_validation_error(error)}") from None
 
 
-def _caller(raw: dict[str, Any]) -> Caller:
-    try:
-        return Caller.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidMessage(f"caller: {describe_validation_error(error)}") from None
-
-
 def _request(raw: dict[str, Any]) -> CampaignRequest:
-    try:
-        return CampaignRequest.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidMessage(describe_validation_error(error)) from None
+    return valid_input(CampaignRequest, raw)
 
 
-class AlertsService(welfare.WelfareEntrypoints):
+class AlertsService(
+    welfare.WelfareEntrypoints, status_intake.StatusIntake, receipt_chase.ReceiptChase
+):
     name = "alerts"
 
     store: AlertsStore = RedisStore(AlertsStore)
@@ -90,6 +100,14 @@ class AlertsService(welfare.WelfareEntrypoints):
         if self.store.claim_daily("log_retention", now.date().isoformat()):
             keep_days = self.engine.settings.sms_log_retention_days
             log_retention.apply_retention(self.store, now, keep_days)
+
+    # -- campaign progress, for live pages and anyone else following a campaign ----------------
+    @timer(interval=PROGRESS_EVERY_S)
+    def publish_campaign_progress(self) -> None:
+        """`campaign_progress_updated` for the campaigns whose counts moved (coalesced)."""
+        progress = ProgressStore(self.store.client, self.store.deployment)
+        if progress_publisher.publish_progress(self.store, progress, time.time()):
+            outbox.relay(self.store.client, progress.outbox_prefix, self.dispatch)
 
     # -- escalations ------------------------------------------------------------------------
     @event_handler("routing", "delivery_failed")
@@ -322,6 +340,9 @@ class AlertsService(welfare.WelfareEntrypoints):
         welfare = welfare_query(url)
         if kind == "gather" and welfare is not None:
             return self.welfare_keypress(welfare, params.get("Digits", ""))
+        notice = notice_query(url)
+        if kind == "status" and notice is not None:
+            return self.notice_receipt(*notice, params)
         ref = recipient_from_url(url)
         if kind == "gather":
             confirmed = apply_keypress(self.store, ref, params.get("Digits", ""))

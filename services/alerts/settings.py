@@ -24,6 +24,8 @@ class AlertsSettings(BaseModel):
     sms_sender: str = Field(default="MAIRIE", alias="ALERTS_SMS_SENDER", max_length=16)
     voice_caller: str = Field(default="+33300000000", alias="ALERTS_VOICE_CALLER")
     public_base_url: str | None = Field(default=None, alias="ALERTS_PUBLIC_BASE_URL")
+    # The status receiver's public base, when status callbacks have one of their own.
+    status_base_url: str | None = Field(default=None, alias="ALERTS_STATUS_BASE_URL")
     sms_segments_per_second: float = Field(default=0.0, alias="ALERTS_SMS_RATE", ge=0)
     calls_per_second: float = Field(default=0.0, alias="ALERTS_CALL_RATE", ge=0)
     provider_timeout_s: float = Field(default=10.0, alias="ALERTS_PROVIDER_TIMEOUT_S", gt=0, le=120)
@@ -36,6 +38,14 @@ class AlertsSettings(BaseModel):
     lease_s: float = Field(default=10.0, alias="ALERTS_LEASE_S", ge=1, le=600)
     max_calls: int = Field(default=3, alias="ALERTS_MAX_CALLS", ge=1, le=10)
     recall_after_s: float = Field(default=300.0, alias="ALERTS_RECALL_AFTER_S", ge=0)
+    # A sent SMS or call with no final status after this long (its callback lost, or callbacks
+    # not configured): the provider is asked, then again less and less often, until give-up.
+    receipt_chase_after_s: float = Field(
+        default=300.0, alias="ALERTS_RECEIPT_CHASE_AFTER_S", ge=1, le=86400
+    )
+    receipt_give_up_s: float = Field(
+        default=86400.0, alias="ALERTS_RECEIPT_GIVE_UP_S", ge=60, le=7 * 86400
+    )
     cap_schema: str | None = Field(default=None, alias="ALERTS_CAP_SCHEMA")
     # The Base Adresse Nationale files (adresses-<dep>.csv[.gz]) that place contacts on the map.
     address_dir: str | None = Field(default=None, alias="ALERTS_ADDRESS_DIR")

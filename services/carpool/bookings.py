@@ -18,7 +18,9 @@ from contracts.carpool import (
     RideRequest,
 )
 from contracts.identity import Caller
+from services.carpool.clock import PARIS
 from services.carpool.flows import ACTIVE, BOOK_ATTEMPTS, Flows, _day_fr, _now
+from services.carpool.matcher import keep_booked_legs
 from services.carpool.matching.search import Found, Matrix
 from services.carpool.rides import as_match, ride_key
 from services.carpool.store import CarpoolStore
@@ -40,6 +42,13 @@ class Bookings(Flows):
         return booking.model_dump(mode="json")
 
     def _book(self, request: RideRequest, offer: Offer, key: str, rematch: bool) -> Booking:
+        if (held := self._held_on(request, offer)) is not None:
+            # Asked again (a retry, or a process killed after the seat was taken but before it
+            # answered): the seat is already this request's, and the ride may now be full.
+            # The driver's message carries its idempotency key, so it still leaves once.
+            self.relay()
+            self._tell_driver_asked(held)
+            return held
         for _ in range(BOOK_ATTEMPTS):
             found = self._search(request, only=key)
             if not found.found:
@@ -48,18 +57,24 @@ class Bookings(Flows):
                 request, offer, found.found[0], found.versions, rematch
             )
             if answer == "ok":
+                keep_booked_legs(self.store, self.tenant, key.split("@", 1)[1], found.found[0])
                 self.relay()
+                self._tell_driver_asked(booking)
                 return booking
             if answer == "exists":
-                held = self.store.active_booking_of(self.tenant, request.request_id)
-                current = self.store.booking(self.tenant, held) if held else None
-                if current is not None and current.offer_id == offer.offer_id:
-                    return current  # the same booking asked twice: nothing new
+                if (held := self._held_on(request, offer)) is not None:
+                    return held  # the same booking asked twice at once: nothing new
                 raise Conflict("this request is already booked on another ride; cancel it first")
             if answer in ("cancelled", "completed", "missing"):
                 self._why_not(key)
             # "changed": someone booked meanwhile; search again on the new state.
         raise Conflict("the ride is being booked by others right now; try again")
+
+    def _held_on(self, request: RideRequest, offer: Offer) -> Booking | None:
+        """The request's active booking when it is on this offer."""
+        held = self.store.active_booking_of(self.tenant, request.request_id)
+        current = self.store.booking(self.tenant, held) if held else None
+        return current if current is not None and current.offer_id == offer.offer_id else None
 
     def _why_not(self, key: str) -> None:
         status = self.store.ride(self.tenant, key).get("status")
@@ -164,12 +179,31 @@ class Bookings(Flows):
                 f"({booking.pickup.label}) avec {driver}.",
                 f"carpool-confirmed:{booking.booking_id}",
             )
+            passenger = booking.passenger_first_name or "votre passager"
+            self.notify(
+                booking.driver,
+                f"Covoiturage confirmé le {_day_fr(booking.date)} : {passenger} vous attend à "
+                f"{booking.pickup.time} ({booking.pickup.label}), dépose à "
+                f"{booking.dropoff.time} ({booking.dropoff.label}).",
+                f"carpool-confirmed-driver:{booking.booking_id}",
+            )
             return after.model_dump(mode="json")
         after = self._end(booking, BookingStatus.DECLINED, "declined")
         self._tell_new_plan(
             booking, self._rematch(booking, ride_key(booking.offer_id, booking.date))
         )
         return after.model_dump(mode="json")
+
+    def _tell_driver_asked(self, booking: Booking) -> None:
+        """The driver learns of a seat to accept or decline, with the time left to answer."""
+        passenger = booking.passenger_first_name or "Un passager"
+        by = booking.answer_by.astimezone(PARIS).strftime("%H:%M")
+        self.notify(
+            booking.driver,
+            f"{passenger} demande une place le {_day_fr(booking.date)} : départ "
+            f"{booking.pickup.time} ({booking.pickup.label}). Acceptez ou refusez avant {by}.",
+            f"carpool-asked:{booking.booking_id}",
+        )
 
     def _tell_new_plan(self, booking: Booking, outcome: dict[str, Any]) -> None:
         """The passenger learns that their ride is off, and the new plan or that none exists."""
@@ -193,6 +227,14 @@ class Bookings(Flows):
         if reason == "driver":
             key = ride_key(booking.offer_id, booking.date)
             self._tell_new_plan(booking, self._rematch(booking, key))
+        else:
+            passenger = booking.passenger_first_name or "Votre passager"
+            self.notify(
+                booking.driver,
+                f"{passenger} a annulé son covoiturage du {_day_fr(booking.date)} "
+                f"({booking.pickup.time}, {booking.pickup.label}) : la place est libre.",
+                f"carpool-cancelled-driver:{booking.booking_id}",
+            )
         return after.model_dump(mode="json")
 
     def _end(self, booking: Booking, status: BookingStatus, reason: str) -> Booking:

@@ -1,7 +1,8 @@
 """What each carpool command does, over the store and one travel-time function.
 
 Kept apart from `service.py` so that the entrypoints stay thin and nameko stays at the edge;
-`matrix_of` is the routing service's `travel_matrix` in production.
+`times_of` is the routing service's `travel_times` in production (`matrix_of`, its
+`travel_matrix`, for an offer's few points).
 """
 
 from __future__ import annotations
@@ -24,28 +25,32 @@ from contracts.carpool import (
     RideRequested,
 )
 from contracts.identity import Caller
+from contracts.routing import MAX_MATRIX_POINTS
+from services.carpool import road_version
 from services.carpool.clock import PARIS, ride_dates
 from services.carpool.matcher import MatrixFn, search
 from services.carpool.matching import landmarks
 from services.carpool.matching.landmarks import end_columns
+from services.carpool.matching.rectangles import Rectangle, TimesFn, finite_or_inf
 from services.carpool.matching.search import Matrix, direct_budget
 from services.carpool.once import derived_id
 from services.carpool.ride_index import RideIndex
 from services.carpool.rides import as_match, ask_state, prefilter_row, ride_key
 from services.carpool.store import CarpoolStore
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.events import InvalidMessage, ModelT, describe_validation_error, make_message
+from services.common.events import (
+    InvalidMessage,
+    describe_validation_error,
+    make_message,
+    valid_input,
+)
 
 ANSWER_WITHIN = dt.timedelta(minutes=30)  # the driver's time to accept a booking
 ACTIVE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 BOOK_ATTEMPTS = 3
 
 
-def validated(model: type[ModelT], raw: Any) -> ModelT:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidMessage(describe_validation_error(error)) from None
+validated = valid_input
 
 
 def caller_of(raw: Any) -> Caller:
@@ -60,12 +65,51 @@ def matrix_from_routing(routing: Any, points: Sequence[tuple[float, float]]) -> 
     try:
         answer = routing.travel_matrix({"points": [list(p) for p in points]})
     except RemoteError as error:
-        if error.exc_type == "InvalidMessage":
-            raise InvalidMessage(f"a point is off the road graph: {error.value}") from None
-        if error.exc_type == "Conflict":
-            raise Conflict(f"no road graph is loaded: {error.value}") from None
-        raise
+        raise _road_error(error) from None
+    road_version.heard(answer)
     return Matrix(answer["durations_s"], answer["distances_m"])
+
+
+def times_from_routing(
+    routing: Any,
+    sources: Sequence[tuple[float, float]],
+    targets: Sequence[tuple[float, float]],
+    both_ways: bool = False,
+) -> tuple[Rectangle, Rectangle | None]:
+    """Routing's `travel_times`: sources × targets, and with `both_ways` targets × sources from
+    the same call; in pieces of at most its points per side (one call below that)."""
+    out: Rectangle = ([[] for _ in sources], [[] for _ in sources])
+    back: Rectangle = ([[] for _ in targets], [[] for _ in targets])
+    for s0 in range(0, len(sources), MAX_MATRIX_POINTS):
+        rows = [list(p) for p in sources[s0 : s0 + MAX_MATRIX_POINTS]]
+        for t0 in range(0, len(targets), MAX_MATRIX_POINTS):
+            cols = [list(p) for p in targets[t0 : t0 + MAX_MATRIX_POINTS]]
+            asked = {"sources": rows, "targets": cols, "both_ways": both_ways}
+            try:
+                answer = routing.travel_times(asked)
+            except RemoteError as error:
+                raise _road_error(error) from None
+            road_version.heard(answer)
+            _extend(out, s0, answer["durations_s"], answer["distances_m"])
+            if both_ways:
+                _extend(back, t0, answer["back_durations_s"], answer["back_distances_m"])
+    return out, (back if both_ways else None)
+
+
+def _extend(
+    into: Rectangle, first_row: int, durations: list[list[Any]], distances: list[list[Any]]
+) -> None:
+    for i, (row_s, row_m) in enumerate(zip(durations, distances, strict=True)):
+        into[0][first_row + i] += [finite_or_inf(v) for v in row_s]
+        into[1][first_row + i] += [finite_or_inf(v) for v in row_m]
+
+
+def _road_error(error: RemoteError) -> Exception:
+    if error.exc_type == "InvalidMessage":
+        return InvalidMessage(f"a point is off the road graph: {error.value}")
+    if error.exc_type == "Conflict":
+        return Conflict(f"no road graph is loaded: {error.value}")
+    return error
 
 
 # (username, French text, idempotency key): tells a person without the app (an SMS passenger).
@@ -105,6 +149,7 @@ class Flows:
         notify: Notify | None = None,
         index: RideIndex | None = None,
         answer_within: dt.timedelta = ANSWER_WITHIN,
+        times_of: TimesFn | None = None,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -114,6 +159,7 @@ class Flows:
         self.notify: Notify = notify or _silent
         self.index = index or RideIndex()
         self.answer_within = answer_within
+        self.times_of = times_of  # routing's rectangles; None: one N×N matrix per query
 
     # -- who -------------------------------------------------------------------------------------
 
@@ -164,7 +210,7 @@ class Flows:
         event = self._event(
             RideOffered(offer_id=offer.offer_id, driver=driver, date=given.date, seats=given.seats)
         )
-        if not self.store.save_offer(self.tenant, offer, rows, event):
+        if not self.store.save_offer(self.tenant, offer, rows, event, road_version.current()):
             # The same call, delivered twice at once: the other delivery made it.
             return self._offer_answer(self._existing_offer(offer_id))
         self.relay()
@@ -238,6 +284,7 @@ class Flows:
             only=only,
             exclude=exclude | self._own_rides(request.passenger, request.request.date),
             index=self.index,
+            times_of=self.times_of,
         )
 
     def _own_rides(self, username: str, day: dt.date) -> frozenset[str]:

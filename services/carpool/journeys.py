@@ -16,6 +16,7 @@ from services.carpool.interop import (
 )
 from services.carpool.matcher import MatrixFn, search
 from services.carpool.matching.insertion import INF
+from services.carpool.matching.rectangles import TimesFn
 from services.carpool.matching.search import AskState
 from services.carpool.places import metres
 from services.carpool.ride_index import RideIndex
@@ -56,6 +57,7 @@ def driver_journeys(
     matrix_of: MatrixFn,
     operator: str,
     index: RideIndex | None = None,
+    times_of: TimesFn | None = None,
 ) -> list[dict[str, Any]]:
     after, before = query.window_s()
     ask = AskState(
@@ -68,7 +70,9 @@ def driver_journeys(
     )
     limit = query.count if query.count is not None else DEFAULT_COUNT
     day = query.day.isoformat()
-    found = search(store, tenant, ask, day, matrix_of, limit=limit, index=index).found
+    found = search(
+        store, tenant, ask, day, matrix_of, limit=limit, index=index, times_of=times_of
+    ).found
     offers = store.offers(tenant, (split_key(f.ride.key)[0] for f in found))
     journeys = []
     for item in found:

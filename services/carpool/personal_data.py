@@ -75,7 +75,7 @@ class PersonalData(Carpool):
         offers, requests, bookings = self._held(person)
         return {
             "username": person,
-            "phone": phone_of(person),
+            "phone": phone_of(person) or self.store.phone(self.tenant, person),
             "offers": [o.model_dump(mode="json") for o in offers],
             "requests": [r.model_dump(mode="json") for r in requests],
             "bookings": [b.model_dump(mode="json") for b in bookings],
@@ -112,6 +112,7 @@ class PersonalData(Carpool):
         phone = phone_of(person)
         if phone is not None:
             personal.forget_sms_options(self.tenant, phone)
+        self.store.set_phone(self.tenant, person, None)
         self.relay()
         return {
             "username": person,
@@ -129,7 +130,7 @@ class PersonalData(Carpool):
         today = local_now().date()
         system = Carpool(
             self.store, self.tenant, SYSTEM, self.matrix_of, self.relay, self.notify, self.index,
-            self.answer_within,
+            self.answer_within, self.times_of,
         )  # fmt: skip
         stopped: list[tuple[str, dt.date]] = []
         for offer in offers:

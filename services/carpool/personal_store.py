@@ -1,10 +1,10 @@
 """Removing what names a person from the carpool state (RGPD erasure and retention).
 
 Beside `store.py` (which writes the state as rides are offered and booked), this module only
-takes away: a booking and its stop in the driver's ride, a ride day, an offer, a request, and a
-trip's names (its figures stay, in `trip_figures:<yyyy-mm>`). Each removal is one transaction;
-removing what is already gone changes nothing, so an interrupted erasure or retention run can
-simply run again.
+takes away: a booking and its stop in the driver's ride (and the day's kept legs), a ride day,
+an offer, a request, and a trip's names (its figures stay, in `trip_figures:<yyyy-mm>`). Each
+removal is one transaction; removing what is already gone changes nothing, so an interrupted
+erasure or retention run can simply run again.
 """
 
 from __future__ import annotations
@@ -109,6 +109,8 @@ class PersonalStore:
                     if ride_exists and len(kept) != len(stops):
                         pipe.hset(ride, "stops", stops_json(kept))
                         pipe.hincrby(ride, "version", 1)
+                    # The day's kept legs (a cache of routing) may hold their stops: re-asked.
+                    pipe.delete(self._k(tenant, "legs", booking.date.isoformat()))
                     pipe.execute()
                     return
                 except redis.WatchError:
@@ -123,6 +125,7 @@ class PersonalStore:
             pipe.hdel(self._k(tenant, "day", day), key)
             pipe.incr(self._k(tenant, "dayv", day))
             pipe.delete(self._k(tenant, "ride", key), self._k(tenant, "bookings", key))
+            pipe.delete(self._k(tenant, "legs", day))  # a cache of routing, re-asked
             pipe.execute()
 
     def ride_booking_ids(self, tenant: str, key: str) -> list[str]:

@@ -2,8 +2,9 @@
 
 Not a guarantee, only a cache: the day's index carries a version in Redis, bumped whenever a
 ride is added or leaves the index, and a query reads that one number to know whether its copy is
-current. Offers never change once made (a ride's state lives in its own hash, always read fresh),
-so they are kept as they are, up to `MAX_OFFERS`.
+current, with the road graph it was read for (landmark times from another graph are left out).
+Offers never change once made (a ride's state lives in its own hash, always read fresh), so they
+are kept as they are, up to `MAX_OFFERS`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections import OrderedDict
 from collections.abc import Iterable
 
 from contracts.carpool import Offer
-from services.carpool.matching.prefilter import RideTable
+from services.carpool import road_version
+from services.carpool.matching.prefilter import RideTable, rows_on_graph
 from services.carpool.store import CarpoolStore
 
 MAX_DAYS = 64
@@ -25,13 +27,15 @@ class RideIndex:
         self._offers: OrderedDict[tuple[str, str], Offer] = OrderedDict()
 
     def table(self, store: CarpoolStore, tenant: str, day: str) -> RideTable:
-        version = store.day_version(tenant, day)
+        graph = road_version.current()
+        version = f"{store.day_version(tenant, day)}@{graph}"
         cached = self._days.get((tenant, day))
         if cached is not None and cached[0] == version:
             self._days.move_to_end((tenant, day))
             return cached[1]
         landmarks = len(store.landmarks(tenant))
-        table = RideTable.from_rows(store.day_rows(tenant, day), landmarks)
+        rows = rows_on_graph(store.day_rows(tenant, day), graph)
+        table = RideTable.from_rows(rows, landmarks)
         self._days[(tenant, day)] = (version, table)
         while len(self._days) > MAX_DAYS:
             self._days.popitem(last=False)

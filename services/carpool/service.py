@@ -12,20 +12,35 @@ import logging
 from typing import Any
 
 from nameko.events import EventDispatcher
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy, rpc
 from nameko.timer import timer
 
-from contracts.carpool import OfferIn, RequestIn
+from contracts.carpool import CarpoolProfileIn, OfferIn, RequestIn
 from contracts.messaging import SmsReceived, TransactionalSms
-from services.carpool import data_retention, flows, journeys
+from services.carpool import (
+    data_retention,
+    flows,
+    journeys,
+    landmark_refresh,
+    profile,
+    territory,
+)
 from services.carpool.bookings import expire_pending
-from services.carpool.dependencies import CarpoolConfig, RideIndexCache
+from services.carpool.clock import PARIS
+from services.carpool.dependencies import (
+    CarpoolConfig,
+    ProcessOwner,
+    RideIndexCache,
+    TerritoryKeeper,
+)
 from services.carpool.personal_data import PersonalData
 from services.carpool.personal_store import PersonalStore
 from services.carpool.places import PlacesFileError, read_bnlc, read_plain_list
 from services.carpool.ride_index import RideIndex
 from services.carpool.settings import CarpoolSettings
-from services.carpool.sms_desk import SmsDesk, phone_of
+from services.carpool.sms_claims import SmsClaims
+from services.carpool.sms_desk import SmsDesk
 from services.carpool.store import CarpoolStore
 from services.carpool.trips_done import Carpool
 from services.common import outbox
@@ -40,6 +55,7 @@ ERRORS = (InvalidMessage, NotFound, Conflict, Forbidden)
 # The retention job is looked at hourly and runs once a day per deployment (whichever instance
 # claims the day), also soon after a start, so that restarts never starve it.
 RETENTION_CHECK_S = 3600
+LANDMARK_REFRESH_S = 60  # after a graph rebuild, the rides' landmark times catch up this soon
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +69,8 @@ class CarpoolService:
     alerts = RpcProxy("alerts")
     rides: RideIndex = RideIndexCache()
     config: CarpoolSettings = CarpoolConfig()
+    territories: territory.TerritoryCache = TerritoryKeeper()
+    owner: str = ProcessOwner()
 
     @rpc
     def ping(self) -> dict[str, Any]:
@@ -68,10 +86,14 @@ class CarpoolService:
             self._notifier(tenant),
             self.rides,
             dt.timedelta(seconds=self.config.answer_within_s),
+            self._times,
         )
 
     def _matrix(self, points: Any) -> Any:
         return flows.matrix_from_routing(self.routing, points)
+
+    def _times(self, sources: Any, targets: Any, both_ways: bool) -> Any:
+        return flows.times_from_routing(self.routing, sources, targets, both_ways)
 
     def _notifier(self, tenant: str, strict: bool = False) -> flows.Notify:
         """People known by their number get an SMS, through the alerts service, once per key.
@@ -81,7 +103,7 @@ class CarpoolService:
         the same key, so it still leaves once."""
 
         def notify(username: str, text: str, key: str) -> None:
-            phone = phone_of(username)
+            phone = profile.number_of(self.store, tenant, username)
             if phone is None:
                 return
             sms = TransactionalSms(to=phone, body=text, idempotency_key=key)
@@ -93,6 +115,22 @@ class CarpoolService:
                 log.exception("could not send the SMS %s to %s", key, phone)
 
         return notify
+
+    # -- a carpooler's number for the booking SMS -----------------------------------------------
+
+    @rpc(expected_exceptions=ERRORS)
+    def get_profile(self, tenant: str, caller: dict[str, Any]) -> dict[str, Any]:
+        """→ `CarpoolProfile`: the caller's number for the booking SMS, if any."""
+        return profile.profile(self.store, tenant, flows.caller_of(caller))
+
+    @rpc(expected_exceptions=ERRORS)
+    def set_profile(
+        self, tenant: str, caller: dict[str, Any], given: dict[str, Any]
+    ) -> dict[str, Any]:
+        """`CarpoolProfileIn` (an E.164 number, or null) → `CarpoolProfile`."""
+        return profile.set_profile(
+            self.store, tenant, flows.caller_of(caller), flows.validated(CarpoolProfileIn, given)
+        )
 
     # -- carpool by SMS --------------------------------------------------------------------------
 
@@ -107,20 +145,48 @@ class CarpoolService:
             self._relay,
             self._notifier(envelope.tenant, strict=True),
             self.rides,
+            self._times,
+            self._claims(),
         )
         desk.handle(sms)
+
+    def _claims(self) -> SmsClaims:
+        return SmsClaims(self.store.client, self.store.outbox_prefix, self.owner)
+
+    @timer(interval=2, eager=True)
+    def keep_sms_lease(self) -> None:
+        """Tells waiting instances this process is alive to answer the SMS it claimed."""
+        self._claims().renew()
 
     # -- offers and requests ---------------------------------------------------------------------
 
     @rpc(expected_exceptions=ERRORS)
     def offer_ride(self, tenant: str, caller: dict[str, Any], offer: dict[str, Any]) -> Any:
         """`OfferIn` → `Offer`; publishes `ride_offered`."""
-        return self._flows(tenant, caller).offer(flows.validated(OfferIn, offer))
+        given = flows.validated(OfferIn, offer)
+        self._inside(tenant, origin=given.origin, destination=given.destination)
+        return self._flows(tenant, caller).offer(given)
 
     @rpc(expected_exceptions=ERRORS)
     def request_ride(self, tenant: str, caller: dict[str, Any], request: dict[str, Any]) -> Any:
         """`RequestIn` → `{request: RideRequest, matches: [Match]}`; publishes `ride_requested`."""
-        return self._flows(tenant, caller).request(flows.validated(RequestIn, request))
+        given = flows.validated(RequestIn, request)
+        self._inside(tenant, origin=given.origin, destination=given.destination)
+        return self._flows(tenant, caller).request(given)
+
+    def _inside(self, tenant: str, **points: Any) -> None:
+        """422 for a point outside the tenant's communes (boundaries kept by alerts)."""
+        territory.check_inside(self.territories.of(tenant, self._boundaries), **points)
+
+    def _boundaries(self, tenant: str) -> Any:
+        try:
+            return self.alerts.commune_boundaries(tenant)
+        except RemoteError as error:
+            if error.exc_type == "NotFound":
+                return None  # no boundaries stored: the road graph alone decides
+            raise
+        except UnknownService:
+            return territory.UNKNOWN
 
     @rpc(expected_exceptions=ERRORS)
     def find_matches(self, tenant: str, caller: dict[str, Any], request_id: str) -> Any:
@@ -193,6 +259,7 @@ class CarpoolService:
             self._notifier(tenant),
             self.rides,
             dt.timedelta(seconds=self.config.answer_within_s),
+            self._times,
         )
 
     @rpc(expected_exceptions=ERRORS)
@@ -211,6 +278,15 @@ class CarpoolService:
         person's offers, requests and bookings removed and their trips anonymised."""
         return self._personal(tenant, caller).erase(username)
 
+    @timer(interval=LANDMARK_REFRESH_S)
+    def refresh_landmark_rows(self) -> None:
+        """After a road graph rebuild, the rides' landmark times onto the new graph."""
+        today = dt.datetime.now(PARIS).date().isoformat()
+        tenants = PersonalStore(self.store).tenants()
+        written = landmark_refresh.refresh_all(self.store, tenants, today, self._times)
+        if written:
+            log.info("landmark times of %d rides recomputed on the current road graph", written)
+
     @timer(interval=RETENTION_CHECK_S, eager=True)
     def apply_retention(self) -> None:
         today = dt.datetime.now(dt.UTC).date()
@@ -226,8 +302,9 @@ class CarpoolService:
         """Our rides that can take someone from departure to arrival around a time."""
         flows.caller_of(caller)
         return journeys.driver_journeys(
-            self.store, tenant, journeys.query_of(query), self._matrix, operator, self.rides
-        )
+            self.store, tenant, journeys.query_of(query), self._matrix, operator, self.rides,
+            self._times,
+        )  # fmt: skip
 
     @rpc(expected_exceptions=ERRORS)
     def passenger_journeys(

@@ -20,7 +20,9 @@ from contracts.messaging import SmsReceived
 from contracts.users import Role
 from services.carpool.clock import PARIS, hhmm
 from services.carpool.matcher import MatrixFn
+from services.carpool.matching.rectangles import TimesFn
 from services.carpool.ride_index import RideIndex
+from services.carpool.sms_claims import CLAIM_S, SmsClaims, process_owner
 from services.carpool.sms_grammar import (
     HELP_FR,
     Cancel,
@@ -40,7 +42,6 @@ BEFORE_S = 15 * 60  # "9h" means leaving between 8:45 and 9:30
 AFTER_S = 30 * 60
 OPTIONS_TTL_S = 24 * 3600
 REPLY_TTL_S = 7 * 24 * 3600
-CLAIM_S = 30
 
 
 def identity(e164: str) -> str:
@@ -75,6 +76,8 @@ class SmsDesk:
         relay: Callable[[], None],
         notify: Callable[[str, str, str], None],
         index: RideIndex | None = None,
+        times_of: TimesFn | None = None,
+        claims: SmsClaims | None = None,
     ) -> None:
         self.store = store
         self.tenant = tenant
@@ -82,6 +85,8 @@ class SmsDesk:
         self.relay = relay
         self.notify = notify
         self.index = index
+        self.times_of = times_of
+        self.claims = claims or SmsClaims(store.client, store.outbox_prefix, process_owner())
 
     def _key(self, *parts: str) -> str:
         return self.store.k(self.tenant, "sms", *parts)
@@ -91,30 +96,33 @@ class SmsDesk:
         reply_key = self._key("reply", sms.message_sid)
         reply = self.store.client.get(reply_key)
         if reply is None:
-            # Two deliveries of the same SMS at once: one answers, the other waits for it.
+            # Two deliveries of the same SMS at once: one answers, the other waits for it (or
+            # takes over from a holder that died).
             claim = self._key("claim", sms.message_sid)
-            if self.store.client.set(claim, "1", nx=True, ex=CLAIM_S):
+            if self.claims.claim(claim) or (reply := self._wait_for(reply_key, claim)) is None:
                 reply = self._answer(sms)
                 self.store.client.set(reply_key, reply, ex=REPLY_TTL_S)
-            else:
-                reply = self._wait_for(reply_key)
         self.notify(identity(sms.from_phone), str(reply), f"carpool-reply:{sms.message_sid}")
         return str(reply)
 
-    def _wait_for(self, reply_key: str) -> str:
+    def _wait_for(self, reply_key: str, claim: str) -> str | None:
+        """The holder's answer; None once the claim is ours (its holder died)."""
         deadline = time.monotonic() + CLAIM_S
         while time.monotonic() < deadline:
             reply = self.store.client.get(reply_key)
             if reply is not None:
                 return str(reply)
+            if self.claims.take_over_if_dead(claim):
+                return None
             time.sleep(0.1)
         raise TimeoutError("another worker claimed this SMS and did not answer it")
 
     def _flows(self, e164: str) -> Carpool:
         caller = Caller(username=identity(e164), role=Role.RESIDENT)
         return Carpool(
-            self.store, self.tenant, caller, self.matrix_of, self.relay, self.notify, self.index
-        )
+            self.store, self.tenant, caller, self.matrix_of, self.relay, self.notify, self.index,
+            times_of=self.times_of,
+        )  # fmt: skip
 
     def _answer(self, sms: SmsReceived) -> str:
         today = dt.datetime.now(PARIS).date()

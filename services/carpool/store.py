@@ -2,10 +2,13 @@
 
 offer:<id> (JSON Offer) · request:<id> (JSON RideRequest) · booking:<id> (JSON Booking)
 ride:<offer>@<date> (hash: status, version, stops JSON, seats) — one occurrence of an offer
+phone:<user> (E.164 for the booking SMS of someone who uses the web) ·
 day:<date> (hash: ride key → prefilter row) · of:<user> (set of offer/request/booking ids)
 bookings:<ride key> (set) · places (GEO) and place:<id> (JSON Place) · trips:<yyyy-mm> (list)
 ends (zset: offer:<id> / request:<id> by the ordinal of its last day, for the retention) ·
-trip_figures:<yyyy-mm> (list of anonymous TripFigures) · and `carpool:_:<deployment>:tenants`
+trip_figures:<yyyy-mm> (list of anonymous TripFigures) · legs:<date> (hash: "lat,lon>lat,lon" →
+driving s between two consecutive points of a ride, expires two days after) ·
+and `carpool:_:<deployment>:tenants`
 Events go to the deployment's outbox in the same transaction as the state they describe.
 """
 
@@ -19,6 +22,7 @@ from typing import Any
 import redis
 
 from contracts.carpool import Booking, Offer, Place, RideRequest, Trip
+from services.carpool.matching.rectangles import Pair
 from services.carpool.matching.search import PromisedStop
 from services.common import outbox
 from services.common.settings import Settings, deployment_of
@@ -75,6 +79,11 @@ def stops_of(raw: str | None) -> tuple[PromisedStop, ...]:
     )
 
 
+def _leg_field(pair: Pair) -> str:
+    (a, b), (c, d) = pair
+    return f"{a:.5f},{b:.5f}>{c:.5f},{d:.5f}"
+
+
 class RideChanged(Exception):
     """Another booking changed the ride between the search and the write."""
 
@@ -110,9 +119,11 @@ class CarpoolStore:
         offer: Offer,
         rides: list[tuple[str, list[float | None]]],
         event: dict[str, Any],
+        graph: str | None = None,
     ) -> bool:
-        """The offer, one ride per day it runs (with its prefilter row), and `ride_offered`;
-        False (nothing written) when an offer with this id already exists."""
+        """The offer, one ride per day it runs (with its prefilter row, its landmark times from
+        road graph `graph`), and `ride_offered`; False (nothing written) when an offer with this
+        id already exists."""
         key = self.k(tenant, "offer", offer.offer_id)
         with self.client.pipeline(transaction=True) as pipe:
             pipe.watch(key)
@@ -127,7 +138,8 @@ class CarpoolStore:
                     self.k(tenant, "ride", ride_key),
                     mapping={"status": "active", "version": 0, "stops": "[]"},
                 )
-                pipe.hset(self.k(tenant, "day", day), ride_key, json.dumps(row))
+                stored = [*row, graph] if graph is not None else row  # the graph: a string
+                pipe.hset(self.k(tenant, "day", day), ride_key, json.dumps(stored))
                 pipe.incr(self.k(tenant, "dayv", day))
             outbox.append(pipe, self.outbox_prefix, "ride_offered", event)
             last_day = max(ride_key.split("@", 1)[1] for ride_key, _ in rides)
@@ -149,9 +161,15 @@ class CarpoolStore:
             if raw is not None
         }
 
-    def day_rows(self, tenant: str, day: str) -> list[tuple[str, list[float | None]]]:
+    def day_rows(self, tenant: str, day: str) -> list[tuple[str, list[float | None], str | None]]:
+        """The day's prefilter rows: (ride key, row, the road graph of its landmark times)."""
         raw: dict[str, str] = self.client.hgetall(self.k(tenant, "day", day))  # type: ignore[assignment]
-        return [(key, json.loads(row)) for key, row in raw.items()]
+        rows = []
+        for key, stored in raw.items():
+            row = json.loads(stored)
+            graph = row.pop() if row and isinstance(row[-1], str) else None
+            rows.append((key, row, graph))
+        return rows
 
     def landmarks(self, tenant: str) -> list[tuple[float, float]]:
         raw = self.client.get(self.k(tenant, "landmarks"))
@@ -177,6 +195,50 @@ class CarpoolStore:
 
     def ride(self, tenant: str, ride_key: str) -> dict[str, str]:
         return self.client.hgetall(self.k(tenant, "ride", ride_key))  # type: ignore[return-value]
+
+    # -- a carpooler's number for the booking SMS ----------------------------------------------
+
+    def phone(self, tenant: str, username: str) -> str | None:
+        found = self.client.get(self.k(tenant, "phone", username))
+        return None if found is None else str(found)
+
+    def set_phone(self, tenant: str, username: str, phone: str | None) -> None:
+        with self.client.pipeline(transaction=True) as pipe:
+            if phone is None:
+                pipe.delete(self.k(tenant, "phone", username))
+                pipe.srem(self.k(tenant, "of", username), "profile:phone")
+            else:
+                pipe.set(self.k(tenant, "phone", username), phone)
+                pipe.sadd(self.k(tenant, "of", username), "profile:phone")
+            pipe.execute()
+
+    # -- rides' legs (a cache of routing's answers: kept until two days after the ride's day) ---
+
+    def kept_legs(
+        self, tenant: str, day: str, pairs: Iterable[Pair], road: str | None
+    ) -> dict[Pair, float]:
+        """The legs kept for these pairs on the road graph `road` (none when it is unknown)."""
+        asked = list(pairs)
+        if not asked or road is None:
+            return {}
+        fields = [f"{road}|{_leg_field(p)}" for p in asked]
+        raw = self.client.hmget(self.k(tenant, "legs", day), fields)
+        return {p: float(v) for p, v in zip(asked, raw, strict=True) if v is not None}  # type: ignore[union-attr]
+
+    def keep_legs(self, tenant: str, day: str, legs: dict[Pair, float], road: str | None) -> None:
+        """Keep legs computed on the road graph `road` (not at all when it is unknown)."""
+        if not legs or road is None:
+            return
+        key = self.k(tenant, "legs", day)  # one key a day: erasing a day's legs is one DEL
+        until = dt.datetime.combine(
+            dt.date.fromisoformat(day) + dt.timedelta(days=2), dt.time(), dt.UTC
+        )
+        with self.client.pipeline(transaction=False) as pipe:
+            pipe.hset(
+                key, mapping={f"{road}|{_leg_field(p)}": repr(float(t)) for p, t in legs.items()}
+            )
+            pipe.expireat(key, until)
+            pipe.execute()
 
     # -- requests --------------------------------------------------------------------------------
 

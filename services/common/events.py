@@ -3,32 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from contracts.base import Contract
 from contracts.envelope import Envelope
-
-ModelT = TypeVar("ModelT", bound=Contract)
 
 
 class InvalidMessage(ValueError):
     """A message or RPC payload does not match its contract; the text says what is wrong."""
 
 
-def describe_validation_error(error: ValidationError | Sequence[Mapping[str, Any]]) -> str:
+def describe_validation_error(
+    error: ValidationError | Sequence[Mapping[str, Any]],
+    *,
+    skip: int = 0,
+    names: Mapping[str, str] | None = None,
+    root: str = "(root)",
+) -> str:
     """The one way a validation error is told to a person: `where: what` for each problem.
 
     Takes pydantic's error or its `errors()` list (FastAPI's request errors are such a list);
-    the input is never echoed (it may be huge, or NaN, which JSON cannot carry).
+    the input is never echoed (it may be huge, or NaN, which JSON cannot carry). `skip` drops
+    the first parts of each location (FastAPI's `query`, `body`), `names` renames the first
+    remaining one (a field to its environment variable), `root` names a problem with no place.
     """
     issues = error.errors() if isinstance(error, ValidationError) else error
-    return "; ".join(
-        f"{'.'.join(str(p) for p in issue.get('loc', ())) or '(root)'}: "
-        f"{issue.get('msg', 'invalid')}"
-        for issue in issues
-    )
+    described = []
+    for issue in issues:
+        parts = [str(part) for part in tuple(issue.get("loc", ()))[skip:]]
+        if parts and names:
+            parts[0] = names.get(parts[0], parts[0])
+        described.append(f"{'.'.join(parts) or root}: {issue.get('msg', 'invalid')}")
+    return "; ".join(described)
 
 
 def make_message(
@@ -40,7 +48,15 @@ def make_message(
     )
 
 
-def open_message(body: Any, model: type[ModelT]) -> tuple[Envelope, ModelT]:
+def valid_input[ModelT: BaseModel](model: type[ModelT], raw: Any) -> ModelT:
+    """`raw` as a `model`, or InvalidMessage saying what is wrong, as a person reads it."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as error:
+        raise InvalidMessage(describe_validation_error(error)) from None
+
+
+def open_message[ModelT: Contract](body: Any, model: type[ModelT]) -> tuple[Envelope, ModelT]:
     """Validate an incoming envelope and its payload; raise InvalidMessage with the reason."""
     try:
         envelope = Envelope.model_validate(body)

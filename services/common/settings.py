@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from services.common.events import describe_validation_error
 
 DEFAULT_AMQP_URI = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -60,10 +62,7 @@ def _check_url(value: str, schemes: tuple[str, ...]) -> str:
     return value
 
 
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
-
-
-def load_model(
+def load_model[SettingsT: BaseModel](
     model: type[SettingsT],
     config: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -82,9 +81,7 @@ def load_model(
     try:
         return model.model_validate(raw)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in issue['loc'])}: {issue['msg']}" for issue in error.errors()
-        )
+        problems = describe_validation_error(error)
         raise SettingsError(f"invalid configuration: {problems}{hint}") from None
 
 

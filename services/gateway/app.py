@@ -24,6 +24,8 @@ from services.gateway.allow_header import AllowHeader
 from services.gateway.auth import AccountDisabled, LoginFailed, Sessions, WrongPassword
 from services.gateway.body_limit import UPLOAD_SLACK_BYTES, BodyLimit
 from services.gateway.carpool_web import router as carpool_page
+from services.gateway.event_feed import EventFeed
+from services.gateway.fanout import Hub
 from services.gateway.health import HealthChecker
 from services.gateway.passwords import HashingBusy, Passwords
 from services.gateway.roles import record_roles
@@ -33,6 +35,7 @@ from services.gateway.routers import (
     carpool,
     contacts,
     deliveries,
+    deps,
     driver_pages,
     escalations,
     health,
@@ -88,15 +91,21 @@ def build_gateway(settings: GatewaySettings) -> Gateway:
         passwords=Passwords(settings.hashing_concurrency, settings.hashing_wait_s),
         throttle=throttle,
     )
+    hub = Hub()
     return Gateway(
         settings=settings,
         redis=client,
         users=store,
         sessions=sessions,
         inbound_limit=InboundLimit(client, settings.tenant, settings.inbound_sms_per_minute),
-        rpc=RpcPool(settings.amqp_uri, settings.rpc_timeout_s),
+        rpc=RpcPool(settings.amqp_uri, settings.rpc_timeout_s, workers=settings.rpc_workers),
+        solves=RpcPool(
+            settings.amqp_uri, settings.rpc_timeout_s, workers=settings.solve_workers, name="solve"
+        ),
         pings=pings,
         health=HealthChecker(settings.amqp_uri, health_client, pings, settings.services),
+        hub=hub,
+        feed=EventFeed(settings.amqp_uri, hub),
     )
 
 
@@ -106,6 +115,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.live_events:
+            gateway.feed.start()  # live pages hear events from here on
         yield
         gateway.close()
 
@@ -142,7 +153,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # Inside the request-id middleware (added after it): a body refused mid-stream raises an
     # HTTPException straight into the route's body reading, with no task group in between, so
     # the app's handler answers 413 and the answer still carries its X-Request-ID.
-    upload_cap = campaigns.MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES
+    upload_cap = deps.MAX_UPLOAD_BYTES + UPLOAD_SLACK_BYTES
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

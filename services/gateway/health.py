@@ -3,6 +3,10 @@
 A service counts as "down" when its RPC queue `rpc-<service>` is missing or has no consumer
 (asking the broker is instant, and spares us queueing pings nobody will read); otherwise it is
 pinged, and "unresponsive" if the ping does not come back in time.
+
+Connections are kept: the queue checks share one broker connection (`BrokerProbe`, opened at the
+first check, reopened only after it failed) and the pings go through the ping pool's long-lived
+proxies, so a monitor calling `/health` every second opens no connection per call.
 """
 
 from __future__ import annotations
@@ -10,8 +14,9 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import logging
+import threading
 import time
-from typing import Literal, TypeVar
+from typing import Any, Literal
 
 import pika
 import redis
@@ -26,10 +31,79 @@ logger = logging.getLogger(__name__)
 
 BROKER_TIMEOUT_S = 0.8
 DEADLINE_S = 1.8  # the whole answer, under the 2 s promise
+CONNECTION_NAME = "bocage-gateway-health"
 
 
 def rpc_queue(service: str) -> str:
     return f"rpc-{service}"
+
+
+class BrokerProbe:
+    """Consumers on each RPC queue, over one kept connection (one check at a time).
+
+    pika's blocking connection is not thread-safe, hence the lock; checks take milliseconds.
+    Heartbeats are off (nothing would answer them between checks): a connection the broker
+    dropped fails at its next use, and that check retries once on a fresh connection.
+    """
+
+    def __init__(self, amqp_uri: str, services: tuple[str, ...]) -> None:
+        self.params = pika.URLParameters(amqp_uri)
+        self.params.connection_attempts = 1
+        self.params.socket_timeout = BROKER_TIMEOUT_S
+        self.params.stack_timeout = BROKER_TIMEOUT_S
+        self.params.blocked_connection_timeout = BROKER_TIMEOUT_S
+        self.params.heartbeat = 0
+        self.params.client_properties = {"connection_name": CONNECTION_NAME}
+        self.services = services
+        self._lock = threading.Lock()
+        self._connection: pika.BlockingConnection | None = None
+        self._channel: Any = None
+        self.opened = 0  # connections opened so far
+
+    def consumer_counts(self) -> dict[str, int] | ComponentState:
+        """Consumers on each service's RPC queue (0 when the queue is missing), or "down"."""
+        with self._lock:
+            reused = self._connection is not None and self._connection.is_open
+            try:
+                return self._counts()
+            except (AMQPError, OSError) as error:
+                self._drop()
+                if not reused:
+                    logger.warning("health: broker unreachable at %s: %s", self.params.host, error)
+                    return "down"
+            try:  # the kept connection had gone stale: once more, on a fresh one
+                return self._counts()
+            except (AMQPError, OSError) as error:
+                self._drop()
+                logger.warning("health: broker unreachable at %s: %s", self.params.host, error)
+                return "down"
+
+    def _counts(self) -> dict[str, int]:
+        if self._connection is None or not self._connection.is_open:
+            self._connection = pika.BlockingConnection(self.params)
+            self._channel = None
+            self.opened += 1
+        counts: dict[str, int] = {}
+        for service in self.services:
+            if self._channel is None or not self._channel.is_open:
+                self._channel = self._connection.channel()
+            try:
+                method = self._channel.queue_declare(rpc_queue(service), passive=True)
+                counts[service] = method.method.consumer_count
+            except ChannelClosedByBroker:  # no such queue; the broker closed this channel
+                counts[service] = 0
+                self._channel = None
+        return counts
+
+    def _drop(self) -> None:
+        connection, self._connection, self._channel = self._connection, None, None
+        if connection is not None:
+            with contextlib.suppress(AMQPError, OSError):
+                connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop()
 
 
 class HealthChecker:
@@ -37,6 +111,7 @@ class HealthChecker:
         self, amqp_uri: str, redis_client: redis.Redis, pings: RpcPool, services: tuple[str, ...]
     ) -> None:
         self.amqp_uri = amqp_uri
+        self.broker = BrokerProbe(amqp_uri, services)
         self.redis = redis_client
         self.pings = pings
         self.services = services
@@ -63,7 +138,7 @@ class HealthChecker:
 
     def _probe_services(self, deadline: float) -> tuple[ComponentState, dict[str, ServiceStatus]]:
         counts = _result(
-            self._executor.submit(self._consumer_counts), deadline, default="unresponsive"
+            self._executor.submit(self.broker.consumer_counts), deadline, default="unresponsive"
         )
         if isinstance(counts, str):
             detail = f"message broker is {counts}"
@@ -96,37 +171,6 @@ class HealthChecker:
             return "down"
         return "ok"
 
-    def _consumer_counts(self) -> dict[str, int] | ComponentState:
-        """Consumers on each service's RPC queue (0 when the queue is missing), or "down"."""
-        params = pika.URLParameters(self.amqp_uri)
-        params.connection_attempts = 1
-        params.socket_timeout = BROKER_TIMEOUT_S
-        params.stack_timeout = BROKER_TIMEOUT_S
-        params.blocked_connection_timeout = BROKER_TIMEOUT_S
-        try:
-            connection = pika.BlockingConnection(params)
-        except (AMQPError, OSError) as error:
-            logger.warning("health: broker unreachable at %s: %s", params.host, error)
-            return "down"
-        counts: dict[str, int] = {}
-        try:
-            for service in self.services:
-                # A passive declare of a missing queue closes the channel: one channel each.
-                channel = connection.channel()
-                try:
-                    method = channel.queue_declare(rpc_queue(service), passive=True)
-                    counts[service] = method.method.consumer_count
-                    channel.close()
-                except ChannelClosedByBroker:
-                    counts[service] = 0
-        except (AMQPError, OSError) as error:
-            logger.warning("health: broker failed while checking queues: %s", error)
-            return "error"
-        finally:
-            with contextlib.suppress(AMQPError, OSError):
-                connection.close()
-        return counts
-
     def _ping(self, service: str) -> ServiceStatus:
         try:
             answer = ServicePing.model_validate(self.pings.call(service, "ping"))
@@ -146,12 +190,10 @@ class HealthChecker:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self.broker.close()
 
 
-T = TypeVar("T")
-
-
-def _result(future: concurrent.futures.Future[T], deadline: float, default: T) -> T:
+def _result[T](future: concurrent.futures.Future[T], deadline: float, default: T) -> T:
     try:
         return future.result(timeout=max(0.0, deadline - time.monotonic()))
     except concurrent.futures.TimeoutError:

@@ -1,10 +1,15 @@
 """Live campaign progress as Server-Sent Events, opened with a header or a one-time stream ticket.
 
 `sse_stream` is the one streaming loop every live page uses (campaigns, welfare cases, family
-tracking): each gives its fetch and how a snapshot is shown as a `Frame`. The campaign stream
-polls the alerts service about once a second (one short RPC per poll, run off the event loop),
-sends a `progress` event only when something changed and a comment now and then so proxies keep
-the connection, and stops on client disconnect, at `done`, or after an hour.
+tracking): each gives its fetch and how a snapshot is shown as a `Frame`. A stream that has a
+`fanout.Subscription` fetches as soon as the event feed hears an event it follows (a campaign's
+`campaign_progress_updated`, a new ETA, a welfare case opened or moved on), and otherwise only
+every `FALLBACK_S`, as a safety net and for what no event announces; while the feed is not bound
+to the broker it polls every `poll_s` as before. The alerts service publishes a campaign's
+progress coalesced (a few events a second at most, however fast messages leave), so a stream
+makes one short RPC per event it hears, run off the event loop. Every stream sends an event only
+when something changed and a comment now and then so proxies keep the connection, and stops on
+client disconnect, at `done`, or after an hour.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
@@ -23,12 +28,15 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts.gateway_alerts import CampaignDetail, LiveProgress
 from contracts.users import Role
+from services.gateway.fanout import Subscription
 from services.gateway.roles import CurrentUser, RoleGuard, bearer, unauthorized
 from services.gateway.rpc import ServiceFailed, ServiceUnavailable
 from services.gateway.state import Gateway, get_gateway
 
-T = TypeVar("T")
 POLL_S = 1.0
+# With the event feed bound, a stream still looks every so often: for what no event announces
+# (the van's position, stops done before this one) and as a safety net.
+FALLBACK_S = 5.0
 KEEPALIVE_S = 15.0
 MAX_STREAM_S = 3600.0
 # After the engine has handed every message to the provider, receipts still come in; wait this
@@ -94,16 +102,36 @@ def sse_event(name: str, data: str) -> str:
     return f"event: {name}\ndata: {data}\n\n"
 
 
-async def sse_stream(
+async def sse_stream[T](
     request: Request,
     fetch: Callable[[], T],
     first: T,
     frame: Callable[[T], Frame],
     poll_s: float = POLL_S,
+    wake: Subscription | None = None,
+    fallback_s: float = FALLBACK_S,
 ) -> AsyncIterator[str]:
-    """Poll `fetch` (off the event loop) every `poll_s`; send a snapshot's event only when it
-    differs from the last one sent, a comment now and then so proxies keep the connection; stop
-    when the frame says done, on client disconnect, on a service failure, or after an hour."""
+    """Call `fetch` (off the event loop) when `wake` fires, else every `fallback_s` (every
+    `poll_s` without a live feed); send a snapshot's event only when it differs from the last
+    one sent, a comment now and then so proxies keep the connection; stop when the frame says
+    done, on client disconnect, on a service failure, or after an hour."""
+    try:
+        async for chunk in _stream(request, fetch, first, frame, poll_s, wake, fallback_s):
+            yield chunk
+    finally:
+        if wake is not None:
+            wake.close()
+
+
+async def _stream[T](
+    request: Request,
+    fetch: Callable[[], T],
+    first: T,
+    frame: Callable[[T], Frame],
+    poll_s: float,
+    wake: Subscription | None,
+    fallback_s: float,
+) -> AsyncIterator[str]:
     yield "retry: 3000\n\n"  # how long EventSource waits before reconnecting
     started = last_write = time.monotonic()
     last: str | None = None
@@ -123,7 +151,10 @@ async def sse_stream(
             return
         if now - started > MAX_STREAM_S:
             return  # the client reconnects and starts a fresh stream
-        await asyncio.sleep(poll_s)
+        if wake is None:
+            await asyncio.sleep(poll_s)
+        else:
+            await wake.wait(fallback_s if wake.live else poll_s)
         if await request.is_disconnected():
             return
         try:
@@ -135,15 +166,17 @@ async def sse_stream(
             return
 
 
-def sse_response(
+def sse_response[T](
     request: Request,
     fetch: Callable[[], T],
     first: T,
     frame: Callable[[T], Frame],
     poll_s: float = POLL_S,
+    wake: Subscription | None = None,
+    fallback_s: float = FALLBACK_S,
 ) -> StreamingResponse:
     return StreamingResponse(
-        sse_stream(request, fetch, first, frame, poll_s),
+        sse_stream(request, fetch, first, frame, poll_s, wake, fallback_s),
         media_type="text/event-stream",
         # no-transform and X-Accel-Buffering: proxies must pass each event on at once.
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
@@ -185,6 +218,12 @@ class _ProgressFrames:
 
 
 def progress_response(
-    request: Request, fetch: Callable[[], CampaignDetail], first: CampaignDetail
+    request: Request,
+    fetch: Callable[[], CampaignDetail],
+    first: CampaignDetail,
+    wake: Subscription | None = None,
 ) -> StreamingResponse:
-    return sse_response(request, fetch, first, _ProgressFrames())
+    """`wake`: the campaign's subscription (its `campaign_progress_updated` events)."""
+    return sse_response(
+        request, fetch, first, _ProgressFrames(), poll_s=POLL_S, wake=wake, fallback_s=FALLBACK_S
+    )

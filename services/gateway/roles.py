@@ -88,7 +88,11 @@ def require_roles(*roles: Role) -> Any:
     return Depends(RoleGuard(frozenset(roles)))
 
 
-ANY_ROLE = tuple(Role)
+# The territory's people. A partner (a journey planner's account) is not one of them: it reaches
+# only the interoperability searches (`routers/interop.py`) and its own session.
+ANY_ROLE = tuple(role for role in Role if role is not Role.PARTNER)
+# One's own session (log out, who am I, change one's password): every account.
+SESSION_ROLES = tuple(Role)
 
 
 def _guards(dependant: Dependant) -> list[RoleGuard]:

@@ -10,10 +10,11 @@ nameko stays inside this module: callers see `ServiceUnavailable` and `ServiceFa
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import logging
 import threading
-from typing import Any, TypeVar
+from typing import Any
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
@@ -22,8 +23,6 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from pydantic import BaseModel, ValidationError
 
 logger = logging.getLogger(__name__)
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
 # What a dead or unreachable broker looks like from kombu, amqp and sockets; RuntimeError is what
 # nameko raises when a proxy's connection dropped between two calls.
 _BROKER_ERRORS: tuple[type[BaseException], ...] = (OSError, KombuError, AMQPError, RuntimeError)
@@ -50,7 +49,7 @@ class ServiceFailed(Exception):
         self.message = message
 
 
-def expect(service: str, model: type[ModelT], answer: Any) -> ModelT:
+def expect[ModelT: BaseModel](service: str, model: type[ModelT], answer: Any) -> ModelT:
     """Read a service's answer as `model`; a mismatch is the service's fault (502)."""
     try:
         return model.model_validate(answer)
@@ -83,6 +82,23 @@ class RpcPool:
         try:
             return future.result(timeout=timeout + _DEADLINE_GRACE_S)
         except concurrent.futures.TimeoutError:
+            raise ServiceUnavailable(service, f"no answer within {timeout:g} s") from None
+
+    async def call_async(
+        self, service: str, method: str, *args: Any, timeout_s: float | None = None
+    ) -> Any:
+        """`call` for an async route: awaits the pool's worker without holding a thread of the
+        web server, so a long call (a round solve) takes nothing from the other routes."""
+        timeout = self.timeout_s if timeout_s is None else timeout_s
+        try:
+            future = self._executor.submit(self._call_in_worker, service, method, args, timeout)
+        except RuntimeError:
+            raise ServiceUnavailable(service, "the gateway is shutting down") from None
+        try:
+            return await asyncio.wait_for(
+                asyncio.wrap_future(future), timeout=timeout + _DEADLINE_GRACE_S
+            )
+        except TimeoutError:
             raise ServiceUnavailable(service, f"no answer within {timeout:g} s") from None
 
     def _call_in_worker(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.common.events import describe_validation_error
 from services.common.settings import (
     DEFAULT_AMQP_URI,
     DEFAULT_REDIS_URL,
@@ -29,6 +30,9 @@ ENV_NAMES = {
     "inbound_sms_per_minute": "BOCAGE_INBOUND_SMS_PER_MINUTE",
     "rpc_timeout_s": "BOCAGE_RPC_TIMEOUT_S",
     "ping_timeout_s": "BOCAGE_PING_TIMEOUT_S",
+    "live_events": "BOCAGE_LIVE_EVENTS",
+    "rpc_workers": "BOCAGE_RPC_WORKERS",
+    "solve_workers": "BOCAGE_SOLVE_WORKERS",
 }
 
 
@@ -56,6 +60,12 @@ class GatewaySettings(BaseModel):
     # Kept under 1 s so that /health answers within 2 s with every check in parallel.
     ping_timeout_s: float = Field(default=1.0, gt=0, le=1.5)
     services: tuple[str, ...] = SERVICES
+    # Live pages hear the services' events (else they poll, as before; the benchmark's peer).
+    live_events: bool = True
+    # RPC threads (each with its own broker connection) for ordinary calls, and apart from them
+    # for round solves, which wait minutes: a solve never takes a thread a mayor's send needs.
+    rpc_workers: int = Field(default=8, ge=1, le=64)
+    solve_workers: int = Field(default=4, ge=1, le=64)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewaySettings:
@@ -76,8 +86,5 @@ class GatewaySettings(BaseModel):
         try:
             return cls.model_validate(raw)
         except ValidationError as error:
-            problems = "; ".join(
-                f"{ENV_NAMES.get(str(issue['loc'][0]), issue['loc'][0])}: {issue['msg']}"
-                for issue in error.errors()
-            )
+            problems = describe_validation_error(error, names=ENV_NAMES)
             raise SettingsError(f"invalid gateway configuration: {problems}") from None

@@ -8,6 +8,8 @@ import redis
 from fastapi import Request
 
 from services.gateway.auth import Sessions
+from services.gateway.event_feed import EventFeed
+from services.gateway.fanout import Hub
 from services.gateway.health import HealthChecker
 from services.gateway.rpc import RpcPool
 from services.gateway.settings import GatewaySettings
@@ -23,12 +25,17 @@ class Gateway:
     sessions: Sessions
     inbound_limit: InboundLimit
     rpc: RpcPool
+    solves: RpcPool
     pings: RpcPool
     health: HealthChecker
+    hub: Hub
+    feed: EventFeed
 
     def close(self) -> None:
+        self.feed.close()
         self.health.close()
         self.rpc.close()
+        self.solves.close()
         self.pings.close()
         self.redis.close()
         self.health.redis.close()

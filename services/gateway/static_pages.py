@@ -11,8 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
+from services.gateway.page_parts import assemble, load_parts
 from services.gateway.roles import PUBLIC
 
 HEADERS = {
@@ -42,14 +43,31 @@ def _file_endpoint(path: Path, suffix: str) -> Callable[[], FileResponse]:
     return serve
 
 
+def _page_endpoint(path: Path, page: str) -> Callable[[], Response]:
+    """The page's HTML with the shared parts put in, assembled once (`page_parts.py`)."""
+    html = assemble(path.read_text(encoding="utf-8"), page, load_parts()).encode()
+
+    def serve() -> Response:
+        return Response(html, media_type=MEDIA_TYPES["html"], headers=HEADERS)
+
+    return serve
+
+
 def _add(
-    router: APIRouter, url: str, file: Path, suffix: str, name: str, description: str = ""
+    router: APIRouter,
+    url: str,
+    file: Path,
+    suffix: str,
+    name: str,
+    description: str = "",
+    page: str | None = None,
 ) -> None:
+    endpoint = _page_endpoint(file, page) if page else _file_endpoint(file, suffix)
     router.add_api_route(
         url,
-        _file_endpoint(file, suffix),
+        endpoint,
         methods=["GET"],
-        response_class=FileResponse,
+        response_class=Response if page else FileResponse,
         responses={200: {"content": {MEDIA_TYPES[suffix].split(";")[0]: {}}}},
         openapi_extra=PUBLIC,
         description=description or None,
@@ -69,7 +87,7 @@ def common_router() -> APIRouter:
 def page_router(name: str, folder: Path, description: str) -> APIRouter:
     """`/<name>` (the HTML), `/<name>/<name>.js` and `/<name>/<name>.css` from `folder`."""
     router = APIRouter(tags=["pages"])
-    _add(router, f"/{name}", folder / f"{name}.html", "html", f"{name}_page", description)
+    _add(router, f"/{name}", folder / f"{name}.html", "html", f"{name}_page", description, name)
     for suffix in ("js", "css"):
         _add(router, f"/{name}/{name}.{suffix}", folder / f"{name}.{suffix}", suffix,
              f"{name}_{suffix}")  # fmt: skip

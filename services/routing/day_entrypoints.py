@@ -5,7 +5,6 @@ and what a family sees. Thin: the pure work is in `meals/` and `tracking/`."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 from nameko.rpc import rpc
@@ -17,10 +16,12 @@ from contracts.rounds import MealRoundRequest, minutes_of
 from contracts.users import Role
 from services.common.errors import Conflict, NotFound
 from services.common.events import InvalidMessage, make_message
+from services.common.request_id import identified_rpc, object_suffix
 from services.routing.deliveries import day_of, vehicles_for
+from services.routing.entry_checks import PLAN_ERRORS
 from services.routing.jobs import meal_job
-from services.routing.jobs.tracking_job import legs_job, to_stops_job
-from services.routing.meals import doorstep, profiles
+from services.routing.jobs.tracking_job import legs_job, path_job, to_stops_job
+from services.routing.meals import doorstep, profiles, round_state
 from services.routing.meals.cutoff import PARIS
 from services.routing.meals.day import (
     day_of_delivery,
@@ -48,7 +49,7 @@ def _at(day: dt.date, seconds: float) -> dt.datetime:
 
 class DayEntrypoints(MealsEntrypoints):
     # -- the day's plan -------------------------------------------------------------------------
-    @rpc(expected_exceptions=MEAL_ERRORS)
+    @identified_rpc(expected_exceptions=MEAL_ERRORS)
     def plan_meal_day(
         self, tenant: str, caller: dict[str, Any], request: dict[str, Any]
     ) -> dict[str, Any]:
@@ -73,17 +74,13 @@ class DayEntrypoints(MealsEntrypoints):
             vehicles=wanted.vehicles, time_limit_s=wanted.time_limit_s,
         ).model_dump(mode="json")  # fmt: skip
         router, executor = self._road()  # type: ignore[attr-defined]
-        round_id = f"meals-{day}-{uuid.uuid4().hex[:8]}"
+        round_id = f"meals-{day}-{object_suffix(self.request_id)}"  # type: ignore[attr-defined]
         try:
             plan = executor.submit(
                 meal_job.plan_meals_job, router.graph.version, meal_request, round_id
             ).result()
-        except Exception as error:  # PLAN_ERRORS: a kitchen or a van off the road graph
-            from services.routing.service import PLAN_ERRORS
-
-            if isinstance(error, PLAN_ERRORS):
-                raise InvalidMessage(str(error)) from None
-            raise
+        except PLAN_ERRORS as error:
+            raise InvalidMessage(str(error)) from None
         plan = {**plan, "skipped": [*plan.get("skipped", []), *left_out]}
         saved = self._keep_new_plan(tenant, plan, meal_request)  # type: ignore[attr-defined]
         self.store.meals.set_day_round(tenant, day, saved)
@@ -101,7 +98,16 @@ class DayEntrypoints(MealsEntrypoints):
         plan = self._day_plan(tenant, self._day(day).isoformat())
         if plan is None:
             raise NotFound(f"no meal round is planned for {day}")
-        return plan
+        return self._stated(tenant, plan)
+
+    def _stated(self, tenant: str, plan: dict[str, Any]) -> dict[str, Any]:
+        """A meal plan with the state of each vehicle's round and its own (waste: as is)."""
+        if plan.get("kind") != "meals":
+            return plan
+        vehicles = [v["vehicle_id"] for v in plan["vehicles"]]
+        started = self.store.meals.started_vehicles(tenant, plan["round_id"], vehicles)
+        marks = self.store.meals.marks(tenant, str(plan["date"]))
+        return round_state.with_state(plan, marks, started)
 
     @rpc(expected_exceptions=MEAL_ERRORS)
     def get_kitchen_sheet(self, tenant: str, caller: dict[str, Any], day: str) -> dict[str, Any]:
@@ -217,9 +223,19 @@ class DayEntrypoints(MealsEntrypoints):
                   "round_id": plan["round_id"], "vehicle_id": vehicle["vehicle_id"]}  # fmt: skip
         entry = _entry(who.username, f"{day}: {wanted.outcome} ({delivery})")
         body = make_message(event, tenant=tenant)
+        stop_ids = round_state.delivery_stops(vehicle)
+
+        def finished(marks: dict[str, dict[str, str]]) -> list[tuple[str, dict[str, Any]]]:
+            """`round_completed` when this mark is the vehicle's last (seen under the watch)."""
+            before = {k: v for k, v in marks.items() if k != delivery}
+            if not round_state.completes(stop_ids, before, delivery):
+                return []
+            done = round_state.round_completed(plan["round_id"], vehicle, day, marks)
+            return [("round_completed", make_message(done, tenant=tenant))]
+
         try:
             self.store.meals.mark(
-                tenant, day, delivery, record, senior.id, entry, [(event_type, body)]
+                tenant, day, delivery, record, senior.id, entry, [(event_type, body)], finished
             )
         except AlreadyMarked as error:
             raise Conflict(f"delivery {delivery} was {error}; nothing changed") from None
@@ -343,4 +359,22 @@ class DayEntrypoints(MealsEntrypoints):
             senior_id=senior.id, day=wanted, status="pending", eta=etas.get(mine),
             stops_before=before,
             vehicle=tracking["position"]["location"] if heading else None,
+            path=self._path(tenant, carrier, tracking, senior) if heading else None,
         ).model_dump(mode="json")  # fmt: skip
+
+    def _path(
+        self, tenant: str, carrier: tuple[str, str], tracking: dict[str, Any], senior: Senior
+    ) -> list[list[float]]:
+        """The vehicle's road to `senior` from its last position: one route on the graph per
+        position, computed when a family first looks, then kept beside that position."""
+        position = tracking["position"]
+        kept = tracking.get("path")
+        if kept and kept.get("at") == position["at"] and kept.get("to") == senior.id:
+            return kept["points"]  # type: ignore[no-any-return]
+        router, executor = self._road()  # type: ignore[attr-defined]
+        points = executor.submit(
+            path_job, router.graph.version, tuple(position["location"]), tuple(senior.location)
+        ).result()
+        fields = {"path": {"at": position["at"], "to": senior.id, "points": points}}
+        self.store.meals.save_tracking(tenant, *carrier, fields, [])
+        return points  # type: ignore[no-any-return]

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,14 +29,16 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from services.routing.artefact import RoadGraph
+from services.routing.row_cache import RowCache
 from services.routing.snapping import PointError, Snap, Snapper
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 DEFAULT_MAX_SNAP_M = 500.0
-PARALLEL_FROM = 300  # below this many points, splitting costs more than it saves
 _EXACT_LIMIT = 2**53  # integers up to this are exact in float64
+# Memory for the junction-to-junction table (float64): 256 MB holds about 5,800 junctions.
+JUNCTION_TABLE_MAX_BYTES = 256 * 2**20
 
 __all__ = ["DEFAULT_MAX_SNAP_M", "PointError", "Router", "TravelMatrix", "UnreachableError"]
 
@@ -87,7 +88,13 @@ class _Ends:
 class Router:
     """Matrices and routes on one graph; build once per artefact and reuse (not thread-bound)."""
 
-    def __init__(self, graph: RoadGraph, *, max_snap_m: float = DEFAULT_MAX_SNAP_M) -> None:
+    def __init__(
+        self,
+        graph: RoadGraph,
+        *,
+        max_snap_m: float = DEFAULT_MAX_SNAP_M,
+        junction_table_max_bytes: int = JUNCTION_TABLE_MAX_BYTES,
+    ) -> None:
         self.graph = graph
         self.max_snap_m = max_snap_m
         self.snapper = Snapper(graph)
@@ -114,34 +121,27 @@ class Router:
             (key[best], (c.chain_tail[best], c.chain_head[best])), shape=(n_junctions,) * 2
         )
         self._reversed: csr_matrix | None = None  # built at the first rectangular ask
+        # A territory's junction graph is small (Kempen: 2,022 junctions, a 33 MB table, built
+        # in about 0.3 s): every junction-to-junction key is then computed once, at the first
+        # ask, and each matrix only gathers from it, as OSRM answers from its prepared
+        # hierarchy. A larger graph keeps one Dijkstra per source at each ask, and the few rows
+        # of rectangles in a cache (row_cache.py).
+        self._table_fits = n_junctions * n_junctions * 8 <= junction_table_max_bytes
+        self._table: FloatArray | None = None
+        self._row_cache = RowCache(n_junctions)
 
     # ---- matrices ---------------------------------------------------------------------------
 
-    def travel_matrix(
-        self, points: Sequence[Sequence[float]] | FloatArray, executor: Executor | None = None
-    ) -> TravelMatrix:
-        """N x N durations (s) and distances (m) between points given as (lat, lon).
-
-        With ``executor`` (a process pool whose workers ran ``matrix_pool.init_worker`` on the
-        same artefact), the rows are split between its workers; the result is identical.
-        """
-        lat, lon = _as_lat_lon(points)
+    def travel_matrix(self, points: Sequence[Sequence[float]] | FloatArray) -> TravelMatrix:
+        """N x N durations (s) and distances (m) between points given as (lat, lon), in this
+        process (`matrix_pool.travel_matrix` runs it on a process pool's workers)."""
+        lat, lon = as_lat_lon(points)
         snap = self.snapper.snap(lat, lon, self.max_snap_m)  # bad points fail here, at once
-        n = len(lat)
-        workers = getattr(executor, "_max_workers", 1) if executor is not None else 1
-        if executor is None or workers < 2 or n < PARALLEL_FROM:
-            ms, dm = self.matrix_rows(snap, 0, n)
-        else:
-            from services.routing.matrix_pool import rows_job
+        ms, dm = self.matrix_rows(snap, 0, len(lat))
+        return self.assemble(snap, ms, dm)
 
-            bounds = np.linspace(0, n, workers + 1).astype(int)
-            futures = [
-                executor.submit(rows_job, self.graph.version, lat, lon, int(a), int(b))
-                for a, b in itertools.pairwise(bounds)
-            ]
-            parts = [f.result() for f in futures]
-            ms = np.vstack([p[0] for p in parts])
-            dm = np.vstack([p[1] for p in parts])
+    def assemble(self, snap: Snap, ms: FloatArray, dm: FloatArray) -> TravelMatrix:
+        """The matrix from its rows in milliseconds and decimetres (however they were computed)."""
         unreachable = [(int(i), int(j)) for i, j in np.argwhere(~np.isfinite(ms))]
         return TravelMatrix(
             durations_s=ms / 1000.0,
@@ -215,41 +215,48 @@ class Router:
         np.copyto(best_dm, length, where=reach)
 
     def _junction_keys(self, sources: IntArray, targets: IntArray) -> FloatArray:
-        """Path keys sources x targets: one Dijkstra per source, or, when the targets are fewer,
-        one per target on the reversed graph (the same exact integer sums)."""
+        """Path keys sources x targets: gathered from the junction table when the graph has one;
+        else one Dijkstra per source, or, when the targets are fewer, one per target on the
+        reversed graph (the same exact integer sums)."""
+        table = self.junction_table()
+        if table is not None:
+            return table[np.ix_(sources, targets)]
         if len(targets) < len(sources):
             if self._reversed is None:
                 self._reversed = self._csr.transpose().tocsr()
-            back = dijkstra(self._reversed, directed=True, indices=targets)
+            reversed_graph = self._reversed
+            back = self._row_cache.rows(
+                targets, True, lambda i: dijkstra(reversed_graph, directed=True, indices=i)
+            )
             return np.ascontiguousarray(back[:, sources].T)
-        return np.asarray(dijkstra(self._csr, directed=True, indices=sources)[:, targets])
+        ahead = self._row_cache.rows(
+            sources, False, lambda i: dijkstra(self._csr, directed=True, indices=i)
+        )
+        return np.asarray(ahead[:, targets])
+
+    @property
+    def uses_junction_table(self) -> bool:
+        """Whether matrices gather from a junction table (built at the first ask)."""
+        return self._table_fits
+
+    def junction_table(self) -> FloatArray | None:
+        """Every junction-to-junction path key, or None when the graph is too large to hold it."""
+        if self._table is None and self._table_fits:
+            self._table = np.asarray(dijkstra(self._csr, directed=True))
+        return self._table
 
     def _along_chains(
         self, snap: Snap, start: int, stop: int, best_ms: FloatArray, best_dm: FloatArray
     ) -> None:
         """Two points on the same chain, the second ahead: drive straight along it."""
         chain, off_ms, off_dm = self._chain_offsets(snap)
-        order = np.argsort(chain, kind="stable")
-        bounds = np.flatnonzero(np.diff(chain[order])) + 1
-        pairs = [np.zeros((0, 4))]
-        for group in np.split(order, bounds):
-            if len(group) < 2:
-                continue
-            i, k = (g.ravel() for g in np.meshgrid(group, group, indexing="ij"))
-            ahead = (off_ms[k] >= off_ms[i]) & (snap.cand_point[i] != snap.cand_point[k])
-            ahead &= (snap.cand_point[i] >= start) & (snap.cand_point[i] < stop)
-            i, k = i[ahead], k[ahead]
-            pairs.append(
-                np.column_stack(
-                    [
-                        snap.cand_point[i],
-                        snap.cand_point[k],
-                        off_ms[k] - off_ms[i],
-                        off_dm[k] - off_dm[i],
-                    ]
-                )
-            )
-        found = np.concatenate(pairs)
+        i, k = _pairs_within_groups(chain)
+        ahead = (off_ms[k] >= off_ms[i]) & (snap.cand_point[i] != snap.cand_point[k])
+        ahead &= (snap.cand_point[i] >= start) & (snap.cand_point[i] < stop)
+        i, k = i[ahead], k[ahead]
+        found = np.column_stack(
+            [snap.cand_point[i], snap.cand_point[k], off_ms[k] - off_ms[i], off_dm[k] - off_dm[i]]
+        )
         # Best per (from, to) pair first, then compare with the paths through junctions.
         found = found[np.lexsort((found[:, 3], found[:, 2], found[:, 1], found[:, 0]))]
         first = np.ones(len(found), dtype=bool)
@@ -284,7 +291,7 @@ class Router:
 
     def route(self, points: Sequence[Sequence[float]] | FloatArray) -> dict[str, Any]:
         """The fastest road path through the points in order, as a GeoJSON LineString Feature."""
-        lat, lon = _as_lat_lon(points)
+        lat, lon = as_lat_lon(points)
         if len(lat) < 2:
             raise PointError([{"index": len(lat), "reason": "a route needs at least 2 points"}])
         snap = self.snapper.snap(lat, lon, self.max_snap_m)
@@ -418,7 +425,22 @@ def _pad(n: int, point: IntArray, junction: IntArray, ms: FloatArray, dm: FloatA
     return out
 
 
-def _as_lat_lon(points: Sequence[Sequence[float]] | FloatArray) -> tuple[FloatArray, FloatArray]:
+def _pairs_within_groups(label: IntArray) -> tuple[IntArray, IntArray]:
+    """Every ordered pair (i, k) of indexes that share a label (i == k included), without a
+    Python loop over the groups: most groups have one or two members."""
+    order = np.argsort(label, kind="stable")
+    starts = np.flatnonzero(np.concatenate([[True], label[order][1:] != label[order][:-1]]))
+    sizes = np.diff(np.append(starts, len(order)))
+    # Each member of a group of size s pairs with the s members of its group.
+    member_size = np.repeat(sizes, sizes)
+    member_start = np.repeat(starts, sizes)
+    first = np.repeat(np.arange(len(order)), member_size)
+    within = np.arange(len(first)) - np.repeat(np.cumsum(member_size) - member_size, member_size)
+    second = np.repeat(member_start, member_size) + within
+    return order[first], order[second]
+
+
+def as_lat_lon(points: Sequence[Sequence[float]] | FloatArray) -> tuple[FloatArray, FloatArray]:
     try:
         array = np.asarray(points, dtype=np.float64)
     except (TypeError, ValueError) as error:

@@ -27,12 +27,16 @@ from contracts.meals import (
     SeniorIn,
     WeeklyMenu,
 )
+from contracts.meals_events import FamilySmsReceipt
 from contracts.users import Role
+from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.events import InvalidMessage, make_message
+from services.common.events import InvalidMessage, make_message, open_message
+from services.routing.entry_checks import caller_of, checked
 from services.routing.meals import erasure, ordering, profiles
 from services.routing.meals.cutoff import PARIS
-from services.routing.meals.day import delivery_id
+from services.routing.meals.day import delivery_id, senior_of_delivery
+from services.routing.meals.receipts import receipt_line
 from services.routing.meals.register import import_report
 
 log = logging.getLogger(__name__)
@@ -48,21 +52,16 @@ def _entry(by: str, what: str) -> HistoryEntry:
 
 
 class MealsEntrypoints:
-    """Mixed into RoutingService (which provides `store`, `_caller`, `_validated`, `_place`,
-    `_relay`)."""
+    """Mixed into RoutingService (which provides `store`, `_place`, `_relay`)."""
 
     store: Any
 
     # -- helpers --------------------------------------------------------------------------------
     def _who(self, caller: Any) -> Caller:
-        from services.routing.service import _caller
-
-        return _caller(caller)
+        return caller_of(caller)
 
     def _valid(self, model: Any, raw: Any) -> Any:
-        from services.routing.service import _validated
-
-        return _validated(model, raw)
+        return checked(model, raw)
 
     def _dispatcher(self, caller: Any, what: str) -> Caller:
         who = self._who(caller)
@@ -86,6 +85,27 @@ class MealsEntrypoints:
         return (
             f"senior {placement.misplaced[0].describe()}: give the point of the door, on or "
             "near a road"
+        )
+
+    # -- the families' SMS receipts (from the alerts service) ------------------------------------
+    @event_handler("alerts", "message_delivered")
+    def handle_message_delivered(self, body: dict[str, Any]) -> None:
+        self._family_receipt(body)
+
+    @event_handler("alerts", "message_undelivered")
+    def handle_message_undelivered(self, body: dict[str, Any]) -> None:
+        self._family_receipt(body)
+
+    def _family_receipt(self, body: dict[str, Any]) -> None:
+        """Whether the family's SMS about a meal reached them goes into the senior's history,
+        once per event; a senior erased since (or another delivery) gets nothing."""
+        envelope, receipt = open_message(body, FamilySmsReceipt)
+        senior_id = senior_of_delivery(receipt.delivery_id)
+        if senior_id is None or self.store.meals.senior(envelope.tenant, senior_id) is None:
+            return
+        entry = HistoryEntry(at=receipt.at, by="provider", what=receipt_line(receipt))
+        self.store.meals.add_history_once(
+            envelope.tenant, senior_id, f"receipt:{envelope.event_id}", entry
         )
 
     # -- seniors --------------------------------------------------------------------------------

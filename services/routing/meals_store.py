@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -21,6 +21,8 @@ from services.routing.meals.erasure import anonymous_token, scrubbed
 PREFIX = "routing"
 # Tracking state of a round is worth nothing after a couple of days.
 TRACKING_TTL_S = 3 * 86_400
+# An event already written into a history is remembered this long (redeliveries come sooner).
+SEEN_TTL_S = 7 * 86_400
 Event = tuple[str, dict[str, Any]]  # (event type, envelope body)
 
 
@@ -91,6 +93,25 @@ class MealsStore:
     def history(self, tenant: str, senior_id: str) -> list[HistoryEntry]:
         raw = self.client.lrange(self._k(tenant, "senior-history", senior_id), 0, -1)
         return [HistoryEntry.model_validate_json(item) for item in raw]
+
+    def add_history_once(self, tenant: str, senior_id: str, key: str, entry: HistoryEntry) -> bool:
+        """Append an entry that an event brings, once per `key` (its event id: the broker may
+        deliver it again); False when it was already there."""
+        seen = self._k(tenant, "history-seen", key)
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(seen)
+                    if pipe.exists(seen):
+                        pipe.unwatch()
+                        return False
+                    pipe.multi()
+                    pipe.set(seen, "1", ex=SEEN_TTL_S)
+                    self._history(pipe, tenant, senior_id, entry)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
 
     # -- menus ----------------------------------------------------------------------------------
     def menu(self, tenant: str, week: dt.date) -> WeeklyMenu | None:
@@ -168,26 +189,33 @@ class MealsStore:
         senior_id: str,
         entry: HistoryEntry,
         events: list[Event],
-    ) -> None:
+        then: Callable[[dict[str, dict[str, str]]], list[Event]] | None = None,
+    ) -> list[Event]:
         """Record what happened at the door once; a second mark raises AlreadyMarked and changes
-        nothing (the events go out only with the first)."""
+        nothing (the events go out only with the first). `then` sees the day's marks with this
+        one, under the same watch, and returns more events to publish in the same transaction
+        (the round this mark completes): two last marks racing cannot both see it complete.
+        Returns those further events."""
         key = self._k(tenant, "marks", day)
         with self.client.pipeline(transaction=True) as pipe:
             while True:
                 try:
                     pipe.watch(key)
-                    existing = pipe.hget(key, delivery_id)
-                    if existing is not None:
+                    raw = pipe.hgetall(key)
+                    if delivery_id in raw:
                         pipe.unwatch()
-                        found = json.loads(existing)
+                        found = json.loads(raw[delivery_id])
                         raise AlreadyMarked(found["outcome"], found["at"], found["by"])
+                    after = {k: json.loads(v) for k, v in raw.items()}
+                    after[delivery_id] = mark
+                    more = then(after) if then is not None else []
                     pipe.multi()
                     pipe.hset(key, delivery_id, json.dumps(mark))
                     pipe.expire(key, TRACKING_TTL_S * 30)
                     self._history(pipe, tenant, senior_id, entry)
-                    self._events(pipe, events)
+                    self._events(pipe, [*events, *more])
                     pipe.execute()
-                    return
+                    return more
                 except redis.WatchError:
                     continue
 
@@ -267,7 +295,11 @@ class MealsStore:
             return
         key = self._tracking_key(tenant, *carrier)
         named = json.dumps(delivery)
+        # The road drawn to a senior's door ends at their address: it goes with them.
+        pipe.hdel(key, "path")
         for field, value in self.client.hgetall(key).items():
+            if field == "path":
+                continue
             if named in value:
                 pipe.hset(key, field, value.replace(named, json.dumps(anonymous)))
 
@@ -310,6 +342,15 @@ class MealsStore:
             first, _ = pipe.execute()
         return bool(first)
 
+    def started_vehicles(self, tenant: str, round_id: str, vehicle_ids: Iterable[str]) -> set[str]:
+        """Which of the round's vehicles were started by their driver."""
+        wanted = list(vehicle_ids)
+        with self.client.pipeline(transaction=False) as pipe:
+            for vehicle_id in wanted:
+                pipe.hexists(self._tracking_key(tenant, round_id, vehicle_id), "started")
+            found = pipe.execute()
+        return {v for v, started in zip(wanted, found, strict=True) if started}
+
     def save_tracking(
         self,
         tenant: str,
@@ -340,7 +381,7 @@ class MealsStore:
                     pipe.unwatch()
                     return False
                 pipe.multi()
-                pipe.hdel(key, "position", "heading_to")
+                pipe.hdel(key, "position", "heading_to", "path")
                 pipe.execute()
                 return True
             except redis.WatchError:

@@ -104,15 +104,26 @@ class RoundsStore:
         request: dict[str, Any],
         event_type: str,
         event_body: dict[str, Any],
-    ) -> None:
+    ) -> bool:
+        """Save a new plan with its event; False (nothing written) if its id is already taken:
+        the same request, redelivered, planned it first."""
+        key = self._round_key(tenant, plan["round_id"])
         with self.client.pipeline(transaction=True) as pipe:
-            pipe.hset(
-                self._round_key(tenant, plan["round_id"]),
-                mapping={"plan": json.dumps(plan), "request": json.dumps(request)},
-            )
-            pipe.sadd(self._day_key(tenant, plan["date"]), plan["round_id"])
-            outbox.append(pipe, self.outbox_prefix, event_type, event_body)
-            pipe.execute()
+            while True:
+                try:
+                    pipe.watch(key)
+                    if pipe.exists(key):
+                        return False
+                    pipe.multi()
+                    pipe.hset(
+                        key, mapping={"plan": json.dumps(plan), "request": json.dumps(request)}
+                    )
+                    pipe.sadd(self._day_key(tenant, plan["date"]), plan["round_id"])
+                    outbox.append(pipe, self.outbox_prefix, event_type, event_body)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
 
     def replace_plan(
         self,
@@ -122,11 +133,17 @@ class RoundsStore:
         expected_version: int,
         event_type: str,
         event_body: dict[str, Any],
-    ) -> None:
+        replan: tuple[str, dict[str, Any]] | None = None,
+    ) -> bool:
+        """The new version, if the round is still at `expected_version`; `replan` (its id, the
+        change asked): recorded with it, and False (nothing written) when that replan is done."""
         key = self._round_key(tenant, plan["round_id"])
         with self.client.pipeline(transaction=True) as pipe:
             try:
                 pipe.watch(key)
+                if replan is not None and pipe.hexists(key, f"replan:{replan[0]}"):
+                    pipe.unwatch()
+                    return False
                 current = json.loads(pipe.hget(key, "plan") or "{}")
                 if current.get("version") != expected_version:
                     raise RoundConflict(
@@ -135,10 +152,18 @@ class RoundsStore:
                     )
                 pipe.multi()
                 pipe.hset(key, mapping={"plan": json.dumps(plan), "request": json.dumps(request)})
+                if replan is not None:
+                    pipe.hset(key, f"replan:{replan[0]}", json.dumps(replan[1]))
                 outbox.append(pipe, self.outbox_prefix, event_type, event_body)
                 pipe.execute()
+                return True
             except redis.WatchError:
                 raise RoundConflict(f"round {plan['round_id']} changed meanwhile") from None
+
+    def replan_asked(self, tenant: str, round_id: str, replan_id: str) -> dict[str, Any] | None:
+        """The change a replan of the round already made, if it is done."""
+        raw = self.client.hget(self._round_key(tenant, round_id), f"replan:{replan_id}")
+        return None if raw is None else dict(json.loads(raw))
 
     def get(self, tenant: str, round_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         stored = self.client.hgetall(self._round_key(tenant, round_id))

@@ -66,6 +66,7 @@ def compose_env() -> dict[str, str]:
         "BOCAGE_TENANT": f"t-{run}",
         "BOCAGE_GATEWAY_PORT": str(free_port()),
         "BOCAGE_SANDBOX_PORT": str(free_port()),
+        "BOCAGE_STATUS_PORT": str(free_port()),
         "BOCAGE_PROFILE": "development",
         # Credentials from the environment: this run's own, not the images' defaults.
         "RABBITMQ_USER": f"bocage-{run}",
@@ -84,9 +85,8 @@ def stack(
         compose_env["BOCAGE_GRAPH_DIR"] = str(request.getfixturevalue("graph_dir"))
         compose.finish(early)
         compose.run("up", "-d", timeout=900)
-        compose.wait_healthy(
-            ["rabbitmq", "redis", "twilio-sandbox", "routing", "carpool", "alerts", "gateway"]
-        )
+        parts = ["rabbitmq", "redis", "twilio-sandbox", "routing", "carpool", "alerts"]
+        compose.wait_healthy([*parts, "alerts-status", "gateway"])
         # The tenant and one user per role, in one call (each `exec` costs seconds).
         script = f"bocage tenant set --name 'CC test' --commune {LILLE}=Lille"
         for username, (role, extra) in USERS.items():

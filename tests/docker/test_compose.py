@@ -1,7 +1,8 @@
 """The compose stack as a user runs it: healthy, an alert campaign to every phone once through the
-Twilio sandbox container, a meal round on the real road graph, Redis killed and restarted losing
-nothing (AOF), no broker or store port on the host, and a production profile that refuses
-sandbox credentials.
+Twilio sandbox container (delivered by the alerts-sender processes, the receipts taken in by
+alerts-status, and none lost while the senders are stopped), a meal round on the real road
+graph, Redis killed and restarted losing nothing (AOF), no broker or store port on the host, and
+a production profile that refuses sandbox credentials.
 
 Run with `make test-docker` (it gets a Docker engine and the images first).
 """
@@ -13,7 +14,7 @@ import datetime as dt
 import io
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -25,8 +26,6 @@ from tests.docker.conftest import LILLE, login
 
 # The first test waits for the whole stack to come up (two minutes on a busy machine).
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(900)]
-T = TypeVar("T")
-
 KITCHEN = [51.2667, 4.7125]  # real places in the Kempen extract the routing container loads
 HEADER = ("nom", "prénom", "téléphone", "commune", "date consentement", "vulnérable", "canal")
 HOMES = {
@@ -37,7 +36,7 @@ HOMES = {
 }
 
 
-def eventually(check: Callable[[], T | None], what: str, timeout_s: float = 120) -> T:
+def eventually[T](check: Callable[[], T | None], what: str, timeout_s: float = 120) -> T:
     deadline = time.monotonic() + timeout_s
     last: T | None = None
     while time.monotonic() < deadline:
@@ -176,6 +175,27 @@ def test_a_campaign_reaches_every_phone_once_through_the_sandbox(
     assert detail["progress"][0]["by_status"] == {"delivered": detail["progress"][0]["total"]}
 
 
+def test_the_sender_processes_deliver_and_a_stopped_one_loses_nothing(
+    stack: Compose, gateway: httpx.Client, sandbox: httpx.Client
+) -> None:
+    """The alerts service only answers (ALERTS_DELIVERY=external): the alerts-sender containers
+    deliver. With none running, a campaign waits; once one starts, every phone gets it once."""
+    mayor = login(gateway, "mayor")
+    phones = mobiles(3000, 5)
+    import_contacts(gateway, mayor, phones)
+    stack.run("stop", "alerts-sender", timeout=60)
+    try:
+        campaign_id = send_campaign(gateway, mayor, "Coupure d'eau demain matin.")
+        time.sleep(5)  # long enough for an inline send of five to have begun; none may have
+        assert {phone: inbox(sandbox, phone) for phone in phones} == {p: [] for p in phones}
+    finally:
+        stack.run("start", "alerts-sender", timeout=60)
+    wait_delivered(gateway, mayor, campaign_id, phones)
+    assert {phone: inbox(sandbox, phone) for phone in phones} == {
+        p: ["Coupure d'eau demain matin."] for p in phones
+    }
+
+
 def test_a_meal_round_is_planned_on_the_road_graph_and_the_driver_gets_it(
     gateway: httpx.Client,
 ) -> None:
@@ -240,9 +260,10 @@ def test_rabbitmq_and_redis_publish_no_port_on_the_host(stack: Compose) -> None:
     assert stack.published_ports("rabbitmq") == ""
     assert stack.published_ports("redis") == ""
     assert stack.published_ports("gateway").startswith("8000/tcp -> 127.0.0.1:")
+    assert stack.published_ports("alerts-status").startswith("8090/tcp -> 127.0.0.1:")
 
 
-@pytest.mark.parametrize("service", ["alerts", "gateway", "twilio-sandbox"])
+@pytest.mark.parametrize("service", ["alerts", "alerts-status", "gateway", "twilio-sandbox"])
 def test_the_production_profile_refuses_the_sandbox_credentials(
     stack: Compose, compose_env: dict[str, str], service: str
 ) -> None:

@@ -9,10 +9,25 @@ import eventlet
 
 eventlet.monkey_patch()
 
+import os  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
 import pytest  # noqa: E402
 
 from tests.conftest import REDIS_URL, require_component  # noqa: E402
-from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN  # noqa: E402
+from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port  # noqa: E402
+
+# Two checkouts testing side by side on one Redis each set their own database.
+SERVICE_REDIS_DB = os.environ.get("BOCAGE_TEST_SERVICE_REDIS_DB", "2")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxProcess]:
+    """The Twilio sandbox, fresh for the test, posting no status callbacks of its own (a test
+    module that needs another one defines its own `sandbox`)."""
+    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -30,7 +45,7 @@ def service_config(rabbit_config: dict[str, str]) -> dict[str, object]:
     """
     return {
         **rabbit_config,
-        "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/2",
+        "REDIS_URL": REDIS_URL.rsplit("/", 1)[0] + "/" + SERVICE_REDIS_DB,
         "DEAD_LETTER_MAX_ATTEMPTS": 3,
         "DEAD_LETTER_BACKOFF_S": 0.05,
         "serializer": "json",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from services.alerts.service import AlertsService
 from tests.callers import DISPATCHER, MAYOR_BAILLEUL
 from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
 from tests.twilio_openapi import load_spec, problems_with
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.service
 
@@ -52,16 +52,6 @@ def alerts_config(service_config: dict[str, Any], sandbox: SandboxProcess) -> di
     }
 
 
-def _wait(what: str, probe: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _import(alerts: Any, tenant: str, text: str = CONTACTS_CSV) -> dict[str, Any]:
     encoded = base64.b64encode(text.encode()).decode()
     return dict(alerts.import_contacts(tenant, DISPATCHER, encoded, COMMUNES))
@@ -95,7 +85,9 @@ def test_campaign_reaches_each_person_once_by_the_right_channel(
         preview = alerts.preview_campaign(tenant, MAYOR_BAILLEUL, _request())
         assert preview["recipients"] == {"sms": 3, "voice": 1}
         alerts.send_campaign(tenant, MAYOR_BAILLEUL, draft["campaign_id"])
-        view = _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+        view = wait_for(
+            "the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"])
+        )
         report_csv = alerts.campaign_report(tenant, DISPATCHER, draft["campaign_id"])
 
     for mobile in ("+33610000001", "+33610000002"):
@@ -124,7 +116,7 @@ def test_sending_twice_sends_once(
         draft = alerts.create_campaign(tenant, DISPATCHER, _request("Test"))
         alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
         alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
-        _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+        wait_for("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
 
     assert len(sandbox.phone("+33610000001")["messages"]) == 1
 
@@ -161,7 +153,7 @@ def test_opted_out_number_gets_nothing_and_stop_reply_is_honoured(
         alerts.set_opt_out(tenant, DISPATCHER, "06 10 00 00 01", True)
         draft = alerts.create_campaign(tenant, DISPATCHER, _request("Test"))
         alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
-        _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+        wait_for("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
 
         # START brings the person back (the global list is shared by every tenant: clean it).
         start = {**params, "Body": "START"}
@@ -196,7 +188,7 @@ def test_every_request_the_alerts_service_sends_is_one_twilio_accepts(
         _import(alerts, tenant)
         draft = alerts.create_campaign(tenant, DISPATCHER, _request("Crue : montez à l'étage."))
         alerts.send_campaign(tenant, DISPATCHER, draft["campaign_id"])
-        _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+        wait_for("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
 
     recorded = sandbox.get("/sandbox/requests")
     kinds = {(r["method"], r["path"].rsplit("/", 1)[-1]) for r in recorded}
@@ -240,7 +232,9 @@ def test_an_answer_lost_after_sending_does_not_send_twice(
         _import(alerts, tenant)
         draft = alerts.create_campaign(tenant, MAYOR_BAILLEUL, request)
         alerts.send_campaign(tenant, MAYOR_BAILLEUL, draft["campaign_id"])
-        view = _wait("the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"]))
+        view = wait_for(
+            "the campaign to finish", lambda: _done(alerts, tenant, draft["campaign_id"])
+        )
 
     # Our request timed out, yet the provider had taken the message: asked before a second
     # attempt, it says so, and the person gets the alert once.

@@ -8,11 +8,9 @@ restarted.
 
 from __future__ import annotations
 
-import base64
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +20,14 @@ import pytest
 import redis
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from tests.callers import DISPATCHER
-from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, REPO_ROOT, SandboxProcess, free_port
+from tests.sandbox_process import SandboxProcess, free_port
+from tests.service.alerts_processes import (
+    send_to_people,
+    start_alerts,
+    wait_until_sent,
+    wait_until_serving,
+)
+from tests.service.nameko_process import stop
 
 pytestmark = pytest.mark.service
 
@@ -41,13 +45,13 @@ class OwnRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> OwnRedis:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
-             str(self.directory), "--appendonly", "yes", "--appendfsync", "everysec",
-             "--save", ""],
-            stdout=open(self.directory / "redis.log", "ab"),  # noqa: SIM115 - the child's
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        with open(self.directory / "redis.log", "ab") as output:  # the child keeps a copy
+            self.process = subprocess.Popen(
+                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir",
+                 str(self.directory), "--appendonly", "yes", "--appendfsync", "everysec",
+                 "--save", ""],
+                stdout=output, stderr=subprocess.STDOUT,
+            )  # fmt: skip
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -76,35 +80,12 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     server.stop()
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
-    yield process
-    process.stop()
-
-
 def _start_alerts(
     config: dict[str, Any], sandbox: SandboxProcess, redis_url: str, log: Path
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "AMQP_URI": config["AMQP_URI"],
-        "REDIS_URL": redis_url,
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_BASE_URL": sandbox.base_url,
-        "ALERTS_SMS_RATE": "60",
-        "ALERTS_LEASE_S": "3",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", "infra/nameko.yaml",
-         "services.alerts.service:AlertsService"],
-        cwd=REPO_ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
-    )  # fmt: skip
-
-
-def _progress(alerts: Any, tenant: str, campaign_id: str) -> dict[str, Any]:
-    return dict(alerts.get_campaign(tenant, DISPATCHER, campaign_id))
+    return start_alerts(
+        config, sandbox, log, REDIS_URL=redis_url, ALERTS_SMS_RATE="60", ALERTS_LEASE_S="3"
+    )
 
 
 def test_a_redis_restart_that_lost_writes_mid_campaign_still_sends_everyone_once(
@@ -114,54 +95,24 @@ def test_a_redis_restart_that_lost_writes_mid_campaign_still_sends_everyone_once
     tenant: str,
     tmp_path: Path,
 ) -> None:
-    rows = [
-        f"P{i};Pers;06 63 00 {i // 100:02d} {i % 100:02d};59043;non;01/02/2025"
-        for i in range(PEOPLE)
-    ]
-    csv_text = "nom;prénom;téléphone;commune;vulnérable;date consentement\n" + "\n".join(rows)
     log = tmp_path / "alerts.log"
     alerts_process = _start_alerts(service_config, sandbox, own_redis.url, log)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with ServiceRpcProxy("alerts", service_config, timeout=5) as alerts:
-                    alerts.ping()
-                    break
-            except Exception:
-                if time.monotonic() > deadline:
-                    tail = log.read_text()[-2000:]
-                    raise AssertionError("alerts did not start: " + tail) from None
-                time.sleep(0.3)
+        wait_until_serving(service_config, log)
         with ServiceRpcProxy("alerts", service_config, timeout=30) as alerts:
-            encoded = base64.b64encode(csv_text.encode()).decode()
-            alerts.import_contacts(tenant, DISPATCHER, encoded, {"59043": "Bailleul"})
-            request = {
-                "title": "Test",
-                "message": "Exercice : ceci est un test.",
-                "severity": "information",
-                "target": {"communes": ["59043"]},
-                "channels": ["sms"],
-            }
-            campaign_id = alerts.create_campaign(tenant, DISPATCHER, request)["campaign_id"]
-            alerts.send_campaign(tenant, DISPATCHER, campaign_id)
+            campaign_id = send_to_people(alerts, tenant, PEOPLE, "06 63")
+            deadline = time.monotonic() + 60
             while sandbox.get("/sandbox/stats")["messages"] < PEOPLE // 3:
-                assert time.monotonic() < deadline + 60, "sending did not start"
+                assert time.monotonic() < deadline, "sending did not start"
                 time.sleep(0.05)
 
             own_redis.kill9()  # the last second of writes is lost (AOF everysec)
             time.sleep(1)
             own_redis.start()
 
-            deadline = time.monotonic() + 120
-            while (view := _progress(alerts, tenant, campaign_id))["campaign"]["status"] != "sent":
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"the campaign did not finish: {view['progress']}")
-                time.sleep(0.3)
+            view = wait_until_sent(alerts, tenant, campaign_id)
     finally:
-        if alerts_process.poll() is None:
-            alerts_process.terminate()
-            alerts_process.wait(timeout=15)
+        stop(alerts_process)
 
     stats = sandbox.get("/sandbox/stats")
     assert stats["phones_by_messages_received"] == {"1": PEOPLE}, stats

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,17 +16,10 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.alerts.service import AlertsService
 from services.common.settings import deployment_of
-from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
+from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess
 
 pytestmark = pytest.mark.service
 PHONE = "+33612340001"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ a human. Status callbacks and keypresses arrive signed, as the gateway forwards 
 from __future__ import annotations
 
 import base64
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -15,7 +13,9 @@ from twilio.request_validator import RequestValidator
 
 from services.alerts.service import AlertsService
 from tests.callers import DISPATCHER
-from tests.sandbox_process import AUTH_TOKEN, SandboxProcess, free_port
+from tests.sandbox_process import AUTH_TOKEN, SandboxProcess
+from tests.service.alerts_processes import report_rows
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.service
 
@@ -24,13 +24,6 @@ SENIORS = """nom;prénom;téléphone;commune;vulnérable;date consentement
 Deboudt;Marie;03 28 00 00 03;Bailleul;oui;01/02/2025
 Verhaeghe;Louis;03 28 00 00 07;Bailleul;oui;01/02/2025
 """
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture
@@ -45,16 +38,6 @@ def voice_config(service_config: dict[str, Any], sandbox: SandboxProcess) -> dic
     }
 
 
-def _wait(what: str, probe: Callable[[], Any], timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _signed(alerts: Any, kind: str, query: dict[str, Any], params: dict[str, str]) -> Any:
     url = f"{BASE}/webhooks/twilio/{kind}?{urlencode(query)}"
     signature = RequestValidator(AUTH_TOKEN).compute_signature(url, params)
@@ -62,13 +45,7 @@ def _signed(alerts: Any, kind: str, query: dict[str, Any], params: dict[str, str
 
 
 def _state(alerts: Any, tenant: str, campaign_id: str, phone: str) -> dict[str, str]:
-    report = alerts.campaign_report(tenant, DISPATCHER, campaign_id).splitlines()
-    header = report[0].split(",")
-    for line in report[1:]:
-        row = dict(zip(header, line.split(","), strict=False))
-        if row["phone"] == phone:
-            return row
-    return {}
+    return report_rows(alerts, tenant, campaign_id).get(f"{phone}:voice", {})
 
 
 def test_unconfirmed_call_is_made_again_then_listed_for_a_human_and_a_keypress_confirms(
@@ -89,7 +66,7 @@ def test_unconfirmed_call_is_made_again_then_listed_for_a_human_and_a_keypress_c
             rows = [_state(alerts, tenant, campaign_id, p) for p in (marie, louis)]
             return rows if all(r.get("status") == "accepted" for r in rows) else None
 
-        first_calls = _wait("both calls", both_called)
+        first_calls = wait_for("both calls", both_called)
         ids = {"tenant": tenant, "campaign": campaign_id, "message": 1}
         key = {row["phone"]: f"{row['contact_id']}:{row['phone']}:voice" for row in first_calls}
 
@@ -98,8 +75,8 @@ def test_unconfirmed_call_is_made_again_then_listed_for_a_human_and_a_keypress_c
         _signed(alerts, "status", {**ids, "key": key[louis]}, {"CallStatus": "completed"})
         # Marie's call completes without a keypress: she is called again...
         _signed(alerts, "status", {**ids, "key": key[marie]}, {"CallStatus": "completed"})
-        _wait("the second call to Marie", lambda: len(sandbox.phone(marie)["calls"]) == 2)
-        _wait(
+        wait_for("the second call to Marie", lambda: len(sandbox.phone(marie)["calls"]) == 2)
+        wait_for(
             "the recall to be accepted",
             lambda: _state(alerts, tenant, campaign_id, marie)["status"] == "accepted",
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
@@ -140,6 +141,33 @@ def test_offer_request_match_book_accept_complete(
     assert "co2_saved_kg" in report and "marie" in report
     confirmed_events = [b for t, b in seen if t == "booking_confirmed"]
     assert confirmed_events[0]["payload"]["passenger_first_name"] == "Marie"
+
+
+def test_a_second_passenger_joins_a_ride_that_already_carries_one(
+    stack: Any, carpool_config: dict[str, Any], tenant: str
+) -> None:
+    """Only the query's own points go to routing (rectangles); the ride's leg between its first
+    passenger's stops was kept at the booking, and is asked again if it is lost."""
+    client = redis.Redis.from_url(str(carpool_config["REDIS_URL"]), decode_responses=True)
+    legs = f"carpool:{tenant}:legs:{DAY}"
+    with ServiceRpcProxy("carpool", carpool_config, timeout=60) as carpool:
+        ride = carpool.offer_ride(tenant, who("jan"), offer(seats=3))
+        marie = carpool.request_ride(tenant, who("marie"), request())["request"]["request_id"]
+        carpool.book_ride(tenant, who("marie"), marie, ride["offer_id"], DAY)
+        assert client.hlen(legs) == 3  # origin → Marie's pickup → her drop-off → destination
+        # Paul goes the driver's whole way: his times reach the ride's ends, not Marie's stops.
+        paul = carpool.request_ride(tenant, who("paul"), request(origin=ZOERSEL, destination=EAST))
+        (match,) = paul["matches"]
+        assert match["offer_id"] == ride["offer_id"] and match["detour_s"] < 60
+        assert match["seats_left"] == 1
+        client.delete(legs)
+        again = carpool.find_matches(tenant, who("paul"), paul["request"]["request_id"])
+        assert [(m["offer_id"], m["detour_s"]) for m in again] == [
+            (match["offer_id"], match["detour_s"])
+        ]
+        assert client.hlen(legs) == 1  # the leg between Marie's stops, asked once and kept
+        assert client.ttl(legs) > 0
+    client.close()
 
 
 def test_twenty_bookings_race_for_the_last_seat_and_exactly_one_wins(

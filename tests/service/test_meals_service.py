@@ -7,16 +7,21 @@ on, filled in."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from nameko.exceptions import RemoteError
+from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_waiter
 
+from contracts.meals_events import FamilySmsReceipt
 from services.common.dead_letter import event_handler
+from services.common.events import make_message
 from services.routing.service import RoutingService
 
 pytestmark = pytest.mark.service
@@ -56,6 +61,10 @@ class MealsWatcher:
     def handle_delivery_eta_updated(self, body: dict[str, Any]) -> None:
         events.append(("delivery_eta_updated", body))
 
+    @event_handler("routing", "round_completed")
+    def handle_round_completed(self, body: dict[str, Any]) -> None:
+        events.append(("round_completed", body))
+
     @event_handler("routing", "order_placed")
     def handle_order_placed(self, body: dict[str, Any]) -> None:
         events.append(("order_placed", body))
@@ -86,6 +95,13 @@ MENU = {
 @pytest.fixture
 def routing_config(service_config: dict[str, Any], kempen_drive_artefact: Path) -> dict[str, Any]:
     return {**service_config, "ROUTING_GRAPH": str(kempen_drive_artefact)}
+
+
+def _metres(a: list[float], b: list[float]) -> float:
+    """Distance on the ground between two [lat, lon] points (equirectangular, short range)."""
+    dy = (a[0] - b[0]) * 111_195
+    dx = (a[1] - b[1]) * 111_195 * math.cos(math.radians((a[0] + b[0]) / 2))
+    return math.hypot(dx, dy)
 
 
 def _refused(call: Any, *args: Any) -> RemoteError:
@@ -173,6 +189,12 @@ def test_seniors_orders_the_day_and_the_door(
             {"vehicle_id": "van-1", "location": KITCHEN, "at": f"{day}T10:40:00+01:00"},
         )
         seen_by_family = routing.track_delivery(tenant, FAMILY_A, "s-lefebvre", day)
+        # The van heads to its first stop: that senior's page gets its road, no other.
+        heading = routing.track_delivery(tenant, DISPATCHER, started["stops"][0]["senior_id"], day)
+        heading_again = routing.track_delivery(
+            tenant, DISPATCHER, started["stops"][0]["senior_id"], day
+        )
+        not_yet = routing.track_delivery(tenant, DISPATCHER, started["stops"][1]["senior_id"], day)
 
         first_stop = started["next_stop"]
         mark = {"outcome": "delivered", "at": f"{day}T11:05:00+01:00"}
@@ -187,6 +209,14 @@ def test_seniors_orders_the_day_and_the_door(
             routing.mark_delivery(tenant, DRIVER, second["delivery_id"],
                                   {"outcome": "absent", "at": f"{day}T11:20:00+01:00"})  # fmt: skip
         history = routing.senior_history(tenant, DISPATCHER, first_stop["senior_id"])
+        under_way = routing.get_meal_day(tenant, DISPATCHER, day)
+        # The last door: the round is done, once, for the driver and the dispatcher alike.
+        with entrypoint_waiter(watcher, "handle_round_completed", timeout=20):
+            last = routing.mark_delivery(
+                tenant, DRIVER, stops[2], {"outcome": "refused", "at": f"{day}T11:41:00+01:00"}
+            )
+        finished = routing.get_meal_day(tenant, DISPATCHER, day)
+        drivers_day = routing.rounds_of_day(tenant, DRIVER, day)
 
     assert off_road.exc_type == "InvalidMessage"
     assert "s-ferme (Paul Hoeve) is 854 m from the nearest road" in str(off_road)
@@ -213,14 +243,36 @@ def test_seniors_orders_the_day_and_the_door(
         "meal-" + DAY.strftime("%Y%m%d") + "-s-lefebvre"
     )
 
+    # The road left to the first stop, on the road graph: from the van to that senior's road.
+    path = heading["path"]
+    home = started["stops"][0]["location"]
+    assert heading["vehicle"] == KITCHEN and len(path) > 2, path
+    assert _metres(path[0], KITCHEN) < 300 and _metres(path[-1], home) < 300
+    road = sum(_metres(a, b) for a, b in itertools.pairwise(path))
+    assert road > _metres(KITCHEN, home) * 1.05  # roads, not a straight line
+    assert heading_again["path"] == path
+    assert not_yet["path"] is None and not_yet["vehicle"] is None
+    assert (seen_by_family["path"] is not None) == heading_to_her
+
     assert not_the_driver.exc_type == "NotFound"
     assert twice.exc_type == "Conflict" and "already marked delivered" in str(twice)
     assert after["stops"][0]["status"] == "delivered"
     assert history[-1]["by"] == "driver-1" and "delivered" in history[-1]["what"]
 
+    assert under_way["status"] == "started" and under_way["vehicles"][0]["marked"] == 2
+    assert after["status"] == "started" and after["finished_at"] is None
+    assert last["status"] == "done" and last["next_stop"] is None
+    assert last["finished_at"].startswith(f"{day}T11:41:00")
+    assert finished["status"] == "done" and finished["vehicles"][0]["status"] == "done"
+    assert drivers_day[0]["vehicles"][0]["status"] == "done"
+
     mine = [(kind, body["payload"]) for kind, body in events if body["tenant"] == tenant]
+    done = [p for k, p in mine if k == "round_completed"]
+    assert len(done) == 1, done
+    assert (done[0]["delivered"], done[0]["absent"], done[0]["refused"]) == (1, 1, 1)
+    assert done[0]["vehicle_id"] == "van-1" and done[0]["driver"] == "driver-1"
     completed = [p for k, p in mine if k == "delivery_completed"]
-    failed = [p for k, p in mine if k == "delivery_failed"]
+    failed = [p for k, p in mine if k == "delivery_failed" and p["reason"] == "no_answer"]
     etas = [p for k, p in mine if k == "delivery_eta_updated"]
     assert len(completed) == 1 and completed[0]["delivery_id"] == first_stop["delivery_id"]
     assert completed[0]["round_id"] == round_id and completed[0]["reported_by"] == "driver-1"
@@ -233,3 +285,51 @@ def test_seniors_orders_the_day_and_the_door(
     delay = dt.datetime.fromisoformat(lefebvre[1]["eta"]) - dt.datetime.fromisoformat(
         lefebvre[0]["eta"])  # fmt: skip
     assert dt.timedelta(minutes=15) <= delay <= dt.timedelta(minutes=20)
+
+
+def test_a_familys_sms_receipt_goes_into_the_seniors_history_once(
+    runner_factory: Any, routing_config: dict[str, Any], tenant: str
+) -> None:
+    runner = runner_factory(routing_config, RoutingService)
+    runner.start()
+    (container,) = runner.containers
+    delivered = make_message(
+        FamilySmsReceipt(
+            delivery_id=f"meal-{DAY:%Y%m%d}-s-lefebvre", kind="delivered",
+            username=FAMILY_A["username"], status="delivered",
+            at=dt.datetime.fromisoformat(f"{DAY}T11:52:00+01:00"),
+        ),
+        tenant=tenant,
+    )  # fmt: skip
+    lost = make_message(
+        FamilySmsReceipt(
+            delivery_id=f"meal-{DAY:%Y%m%d}-s-lefebvre", kind="approaching",
+            username=FAMILY_A["username"], status="undelivered", error_code="30003",
+            at=dt.datetime.fromisoformat(f"{DAY}T11:38:00+01:00"),
+        ),
+        tenant=tenant,
+    )  # fmt: skip
+    nobody = make_message(
+        FamilySmsReceipt(
+            delivery_id=f"meal-{DAY:%Y%m%d}-s-nobody", kind="delivered", username="x",
+            status="delivered", at=dt.datetime.fromisoformat(f"{DAY}T11:52:00+01:00"),
+        ),
+        tenant=tenant,
+    )  # fmt: skip
+    dispatch = event_dispatcher(routing_config)
+    with ServiceRpcProxy("routing", routing_config, timeout=60) as routing:
+        routing.save_senior(tenant, DISPATCHER, profile(*SENIORS[0]))
+        with entrypoint_waiter(container, "handle_message_undelivered", timeout=20):
+            dispatch("alerts", "message_undelivered", lost)
+        with entrypoint_waiter(container, "handle_message_delivered", timeout=20):
+            dispatch("alerts", "message_delivered", nobody)
+        for _ in range(2):  # the broker delivers it again
+            with entrypoint_waiter(container, "handle_message_delivered", timeout=20):
+                dispatch("alerts", "message_delivered", delivered)
+        history = routing.senior_history(tenant, DISPATCHER, "s-lefebvre")
+
+    lines = [h["what"] for h in history if h["by"] == "provider"]
+    assert lines == [
+        f"{DAY}: SMS « le repas arrive » à famille-lefebvre : non remis (erreur 30003)",
+        f"{DAY}: SMS « repas livré » à famille-lefebvre : remis",
+    ]

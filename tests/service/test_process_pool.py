@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +22,8 @@ class Cruncher:
     pool = ProcessPool(max_workers=1)
 
     @rpc
-    def crunch(self, seconds: float) -> dict[str, float]:
-        return self.pool.run(spin, seconds)
+    def crunch(self, seconds: float, started_flag: str = "") -> dict[str, float]:
+        return self.pool.run(spin, seconds, started_flag)
 
     @rpc
     def ping(self) -> dict[str, float]:
@@ -30,14 +31,19 @@ class Cruncher:
 
 
 def test_rpc_answers_while_a_solve_runs_in_a_child_process(
-    container_factory: Any, service_config: dict[str, Any]
+    container_factory: Any, service_config: dict[str, Any], tmp_path: Path
 ) -> None:
     container = container_factory(Cruncher, service_config)
     container.start()
+    flag = tmp_path / "started"
 
     with ServiceRpcProxy("cruncher", service_config) as proxy:
-        pending = proxy.crunch.call_async(3.0)
-        time.sleep(0.8)  # let the job start in its child
+        # Long enough for a ping on a busy machine; the ping waits for the job to have begun.
+        pending = proxy.crunch.call_async(8.0, str(flag))
+        deadline = time.monotonic() + 60
+        while not flag.exists():
+            assert time.monotonic() < deadline, "the job never started in its child process"
+            time.sleep(0.05)
         pong = proxy.ping()
         job = pending.result()
 

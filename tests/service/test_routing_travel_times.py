@@ -26,6 +26,7 @@ def test_rides_to_a_query_s_points_as_a_rectangle(
     with ServiceRpcProxy("routing", config, timeout=60) as routing:
         rectangle = routing.travel_times({"sources": RIDES, "targets": QUERY})
         full = routing.travel_matrix({"points": RIDES + QUERY})
+        both = routing.travel_times({"sources": QUERY, "targets": RIDES, "both_ways": True})
         with pytest.raises(RemoteError) as refused:
             routing.travel_times({"sources": RIDES, "targets": [[48.85, 2.35]]})  # Paris
     assert len(rectangle["durations_s"]) == 4 and len(rectangle["durations_s"][0]) == 2
@@ -34,4 +35,11 @@ def test_rides_to_a_query_s_points_as_a_rectangle(
             assert rectangle["durations_s"][i][j] == full["durations_s"][i][4 + j]
             assert rectangle["distances_m"][i][j] == full["distances_m"][i][4 + j]
     assert all(60 < t < 3600 for row in rectangle["durations_s"] for t in row)
+    # Both ways in one call: the query's points to the rides, and back (as asked the other way).
+    assert both["back_durations_s"] == rectangle["durations_s"]
+    assert both["back_distances_m"] == rectangle["distances_m"]
+    assert both["durations_s"] == [
+        [full["durations_s"][4 + j][i] for i in range(4)] for j in range(2)
+    ]
+    assert "back_durations_s" not in rectangle or rectangle["back_durations_s"] is None
     assert refused.value.exc_type == "InvalidMessage" and "4" in str(refused.value)

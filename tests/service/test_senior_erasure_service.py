@@ -91,6 +91,10 @@ def test_export_then_erase_a_senior_and_forget_old_positions(
         routing.record_position(tenant, DRIVER, round_id,
                                 {"vehicle_id": "van-1", "location": KITCHEN,
                                  "at": f"{day}T10:30:00+01:00"})  # fmt: skip
+        # A family looks: the road to the senior the van heads to is kept beside the position.
+        looked = [
+            routing.track_delivery(tenant, DISPATCHER, s, day) for s in ("s-lefebvre", "s-dubois")
+        ]
         delivery = f"meal-{DAY:%Y%m%d}-s-lefebvre"
         routing.mark_delivery(tenant, DRIVER, delivery,
                               {"outcome": "delivered", "at": f"{day}T11:05:00+01:00"})  # fmt: skip
@@ -143,9 +147,13 @@ def test_export_then_erase_a_senior_and_forget_old_positions(
     for trace in ("s-lefebvre", "Lefebvre", "+33611111111", str(SENIORS[0][3][0])):
         assert trace not in dump
 
+    # The road drawn to a door (it ends at an address) went with the senior.
+    key = f"routing:{tenant}:tracking:{round_id}:van-1"
+    assert [bool(t["path"]) for t in looked].count(True) == 1
+    assert redis_client.hget(key, "path") is None
+
     # Retention of positions: kept within 30 days of the position, forgotten after.
     store = MealsStore(redis_client, "unused")
-    key = f"routing:{tenant}:tracking:{round_id}:van-1"
     at = dt.datetime.fromisoformat(f"{day}T10:30:00+01:00")
     positions_purge.apply_retention(store, at + dt.timedelta(days=29), 30)
     kept = redis_client.hget(key, "position")

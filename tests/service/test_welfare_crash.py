@@ -6,9 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,38 +14,23 @@ import pytest
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, REPO_ROOT, SandboxProcess, free_port
-from tests.service.welfare_support import CARON, DISPATCHER, SOPHIE, failed_event, wait_for
+from tests.sandbox_process import SandboxProcess
+from tests.service.alerts_processes import start_alerts
+from tests.service.nameko_process import stop
+from tests.service.welfare_support import CARON, DISPATCHER, SOPHIE, failed_event
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.service
 
 ACK_DELAY_S = 6
 
 
-@pytest.fixture
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
-    yield process
-    process.stop()
-
-
 def _start_alerts(
     config: dict[str, Any], sandbox: SandboxProcess, log: Path
 ) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "AMQP_URI": config["AMQP_URI"],
-        "REDIS_URL": config["REDIS_URL"],
-        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-        "TWILIO_BASE_URL": sandbox.base_url,
-        "ALERTS_WELFARE_ACK_DELAY_S": str(ACK_DELAY_S),
-        "ALERTS_WELFARE_HELP_AFTER_S": "600",
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "nameko", "run", "--config", "infra/nameko.yaml",
-         "services.alerts.service:AlertsService"],
-        cwd=REPO_ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
+    return start_alerts(
+        config, sandbox, log,
+        ALERTS_WELFARE_ACK_DELAY_S=str(ACK_DELAY_S), ALERTS_WELFARE_HELP_AFTER_S="600",
     )  # fmt: skip
 
 
@@ -88,10 +71,7 @@ def test_killed_mid_case_the_next_contact_is_still_called_once(
         with ServiceRpcProxy("alerts", service_config, timeout=30) as alerts:
             case = alerts.get_welfare_case(tenant, DISPATCHER, "welfare:d-42:2026-11-23")
     finally:
-        for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(timeout=15)
+        stop(first, second)
 
     sophie, caron = sandbox.phone(SOPHIE.phone), sandbox.phone(CARON.phone)
     assert (len(sophie["calls"]), len(sophie["messages"])) == (1, 1)

@@ -5,7 +5,6 @@ and numbers; the escalation keeps what happened, not whom; an open case stops ca
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,18 +16,12 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from contracts.meals import SeniorErasedEvent
 from services.alerts.service import AlertsService
 from services.common.events import make_message
-from tests.sandbox_process import SandboxProcess, free_port
-from tests.service.welfare_support import CARON, DISPATCHER, SOPHIE, failed_event, wait_for
+from tests.sandbox_process import SandboxProcess
+from tests.service.welfare_support import CARON, DISPATCHER, SOPHIE, failed_event
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.service
 CASE_ID = "welfare:d-42:2026-11-23"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
-    yield process
-    process.stop()
 
 
 def test_erasing_a_senior_erases_them_from_welfare_cases_and_escalations(

@@ -19,9 +19,9 @@ from tests.service.welfare_support import (
     DISPATCHER,
     SOPHIE,
     failed_event,
-    wait_for,
     webhook_forwarder,
 )
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.service
 published: list[tuple[str, dict[str, Any]]] = []
@@ -39,6 +39,10 @@ class WelfareWatcher:
     @event_handler("alerts", "welfare_check_closed")
     def handle_welfare_check_closed(self, body: dict[str, Any]) -> None:
         published.append(("closed", body))
+
+    @event_handler("alerts", "welfare_check_updated")
+    def handle_welfare_check_updated(self, body: dict[str, Any]) -> None:
+        published.append(("updated", body))
 
 
 CASE_ID = "welfare:d-42:2026-11-23"
@@ -150,9 +154,17 @@ def test_first_contact_silent_second_presses_1_outcome_recorded_history_complete
     # The same answer as for a case that does not exist: existence does not leak.
     assert str(refused[0]).replace("d-42", "X") == str(missing.value).replace("nope", "X")
     assert mayor_acts.value.exc_type == "Forbidden"  # type: ignore[attr-defined]
-    assert [(kind, body["payload"]["case_id"]) for kind, body in published] == [
+    ends = [(kind, body) for kind, body in published if kind != "updated"]
+    assert [(kind, body["payload"]["case_id"]) for kind, body in ends] == [
         ("opened", CASE_ID),
         ("closed", CASE_ID),
     ]
-    assert published[1][1]["payload"]["outcome"] == "hospitalised"
-    assert published[1][1]["payload"]["closed_by"] == "dispatcher-1"
+    assert ends[1][1]["payload"]["outcome"] == "hospitalised"
+    assert ends[1][1]["payload"]["closed_by"] == "dispatcher-1"
+    # Every step in between is published too (kinds only: the details name people).
+    updates = sorted((b["payload"] for k, b in published if k == "updated"), key=lambda p: p["at"])
+    assert [(u["case_id"], u["status"], u["steps"]) for u in updates] == [
+        (CASE_ID, "calling", ["no_acknowledgement", "contact_called", "contact_texted"]),
+        (CASE_ID, "taken", ["acknowledged"]),
+        (CASE_ID, "taken", ["outcome_recorded"]),
+    ]

@@ -5,8 +5,7 @@ as `services/gateway/routers/webhooks.py` does), so keypresses travel the real p
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,16 +30,6 @@ def failed_event(tenant: str, attempted_at: str = "2026-11-23T11:40:00+01:00") -
         senior_id="s-1", emergency_contacts=(SOPHIE, CARON),
     )  # fmt: skip
     return make_message(event, tenant=tenant)
-
-
-def wait_for(what: str, probe: Callable[[], Any], timeout: float = 45) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @contextmanager

@@ -8,6 +8,7 @@ pure delivery policy can classify; SDK exceptions never leave this module.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,15 @@ class ProviderAnswer:
     # No usable answer, but the request may have reached the provider (a read timeout, a garbled
     # reply): before trying again, ask whether it was accepted.
     maybe_sent: bool = False
+
+
+@dataclass(frozen=True)
+class ProviderStatus:
+    """What the provider says now of a message or call it accepted: its status (`unknown` when
+    it has no such SID) and, for an SMS that failed, the error code."""
+
+    status: str
+    error_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +197,31 @@ class TwilioChannel:
             created = call.date_created
             if created is None or created >= started_after:
                 return str(call.sid)
+        return None
+
+    def sms_status(self, sid: str) -> ProviderStatus | None:
+        """The SMS's status as the provider has it now; None when it cannot be asked now."""
+        found = _fetched(self.client.messages(sid).fetch)
+        if found is None or isinstance(found, ProviderStatus):
+            return found
+        code = found.error_code
+        return ProviderStatus(str(found.status), str(code) if code else None)
+
+    def call_status(self, sid: str) -> ProviderStatus | None:
+        """The call's status as the provider has it now; None when it cannot be asked now."""
+        found = _fetched(self.client.calls(sid).fetch)
+        if found is None or isinstance(found, ProviderStatus):
+            return found
+        return ProviderStatus(str(found.status))
+
+
+def _fetched(fetch: Callable[[], Any]) -> Any:
+    """The resource; `unknown` when the provider has no such SID; None when it cannot say now."""
+    try:
+        return fetch()
+    except TwilioRestException as error:
+        return ProviderStatus("unknown") if error.status == 404 else None
+    except (TwilioException, OSError, ValueError):
         return None
 
 

@@ -70,6 +70,13 @@ def _clock(at: datetime) -> str:
     return f"{local.hour}h{local.minute:02d}"
 
 
+def in_time_order(case: WelfareCase) -> WelfareCase:
+    """The case with its history in time order. Two changes decided side by side (two receipts
+    at once) may be stored in the other order than their times; the history reads by time."""
+    history = tuple(sorted(case.history, key=lambda step: step.at))  # stable: ties keep order
+    return case if history == case.history else case.model_copy(update={"history": history})
+
+
 def _step(
     kind: WelfareStepKind,
     at: datetime,
@@ -193,6 +200,49 @@ def advance(case: WelfareCase, now: datetime, timing: WelfareTiming) -> CaseChan
         current = flagged.case
         steps.extend(flagged.steps)
     return CaseChange(current, tuple(notices), steps=tuple(steps))
+
+
+# The provider's final statuses, as a dispatcher reads them; the others (queued, sent, ringing,
+# in-progress...) are on the way and not worth a line.
+RECEIPT_LABELS = {
+    ("sms", "delivered"): "remis",
+    ("sms", "undelivered"): "non remis",
+    ("sms", "failed"): "pas envoyé",
+    ("voice", "completed"): "décroché",
+    ("voice", "busy"): "occupé",
+    ("voice", "no-answer"): "pas de réponse",
+    ("voice", "failed"): "appel impossible",
+    ("voice", "canceled"): "appel annulé",
+}
+
+
+def receipt(
+    case: WelfareCase,
+    contact: int,
+    channel: str,
+    status: str,
+    now: datetime,
+    *,
+    error: str | None = None,
+    duration_s: str | None = None,
+) -> CaseChange | None:
+    """The provider's final status of a contact's call or SMS, as a line of the history; None
+    for a status on the way, or one already written (the provider repeats its callbacks)."""
+    label = RECEIPT_LABELS.get((channel, status))
+    if label is None:
+        return None
+    known = 0 <= contact < len(case.contacts)
+    who = case.contacts[contact].name if known else f"contact n° {contact + 1}"
+    detail = f"{'SMS' if channel == 'sms' else 'Appel'} à {who} : {label}"
+    if error:
+        detail += f" (erreur {error})"
+    elif channel == "voice" and status == "completed" and duration_s:
+        detail += f" ({duration_s} s)"
+    if any(s.kind == "delivery_receipt" and s.contact_index == contact and s.detail == detail
+           for s in case.history):  # fmt: skip
+        return None
+    step = _step("delivery_receipt", now, contact=contact, actor="provider", detail=detail)
+    return CaseChange(case.model_copy(update={"history": (*case.history, step)}), steps=(step,))
 
 
 def next_due(case: WelfareCase) -> datetime | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from services.alerts.channels.twilio import TwilioChannel, TwilioSettings
+from services.alerts.channels.twilio import TwilioChannel
+from services.alerts.engine_config import twilio_settings
 from services.alerts.settings import load_alerts_settings
 from services.alerts.welfare.desk import WelfareDesk
 from services.alerts.welfare.sends import NoticeSender
@@ -23,20 +25,12 @@ class WelfareDeskProvider(DependencyProvider):  # type: ignore[misc]
         self.welfare_settings = load_welfare_settings(self.container.config)
         self.client = connect(settings.redis_url)
         self.store = WelfareStore(self.client, settings)
-        channel = TwilioChannel(
-            TwilioSettings(
-                account_sid=alerts.twilio_account_sid,
-                auth_token=alerts.twilio_auth_token,
-                sms_sender=alerts.sms_sender,
-                voice_caller=alerts.voice_caller,
-                base_url=alerts.twilio_base_url,
-                timeout_s=alerts.provider_timeout_s,
-                max_connections=4,
-            )
-        )
+        # Notices are few: four kept-alive connections, not one per campaign sender.
+        channel = TwilioChannel(replace(twilio_settings(alerts), max_connections=4))
         self.sender = NoticeSender(
-            self.store, channel, alerts.public_base_url, lease_s=self.welfare_settings.lease_s
-        )
+            self.store, channel, alerts.public_base_url, lease_s=self.welfare_settings.lease_s,
+            receipt_chase_after_s=alerts.receipt_chase_after_s,
+        )  # fmt: skip
 
     def stop(self) -> None:
         self.client.close()

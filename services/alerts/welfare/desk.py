@@ -10,13 +10,20 @@ from typing import Any
 
 from contracts.deliveries import DeliveryFailed
 from contracts.meals_events import DeliveryCompleted, DeliveryEtaUpdated
-from contracts.welfare import WelfareCase, WelfareCheckClosed, WelfareCheckOpened, WelfareOutcome
+from contracts.welfare import (
+    WelfareCase,
+    WelfareCheckClosed,
+    WelfareCheckOpened,
+    WelfareCheckUpdated,
+    WelfareOutcome,
+)
 from services.alerts.welfare import case as cases
 from services.alerts.welfare.case import CaseChange, CaseConflict, WelfareTiming
 from services.alerts.welfare.family import (
     approaching_notices,
     delivered_key,
     delivered_notices,
+    final_receipt,
 )
 from services.alerts.welfare.sends import NoticeSender
 from services.alerts.welfare.settings import WelfareSettings
@@ -43,6 +50,14 @@ def case_events(tenant: str, change: CaseChange) -> Iterable[tuple[str, dict[str
             contacts=len(case.contacts),
         )  # fmt: skip
         yield "welfare_check_opened", make_message(opened, tenant=tenant)
+    elif change.steps and not change.closed:
+        # Every other step too, so that live pages follow a case without polling it.
+        updated = WelfareCheckUpdated(
+            case_id=case.case_id, delivery_id=case.delivery_id, senior_id=case.senior_id,
+            commune=case.commune, day=case.day, status=case.status,
+            steps=tuple(s.kind for s in change.steps), at=change.steps[-1].at,
+        )  # fmt: skip
+        yield "welfare_check_updated", make_message(updated, tenant=tenant)
     if change.closed and case.closed_at is not None:
         closed = WelfareCheckClosed(
             case_id=case.case_id, delivery_id=case.delivery_id, senior_id=case.senior_id,
@@ -50,6 +65,18 @@ def case_events(tenant: str, change: CaseChange) -> Iterable[tuple[str, dict[str
             closed_by=case.history[-1].actor or "system", outcome=case.outcome,
         )  # fmt: skip
         yield "welfare_check_closed", make_message(closed, tenant=tenant)
+
+
+def family_receipt_events(
+    tenant: str, key: str, status: str, error: str | None, now: datetime
+) -> list[tuple[str, dict[str, Any]]]:
+    """`message_delivered` / `message_undelivered` for a family SMS's final status (routing
+    writes it into the senior's history); nothing for any other notice or status."""
+    found = final_receipt(key, status, error, now)
+    if found is None:
+        return []
+    event_type = "message_delivered" if found.status == "delivered" else "message_undelivered"
+    return [(event_type, make_message(found, tenant=tenant))]
 
 
 class WelfareDesk:
@@ -173,6 +200,38 @@ class WelfareDesk:
         except (CaseNotFound, CaseConflict):
             return False
         return True
+
+    # -- the provider's receipts ---------------------------------------------------------------
+    def receipt(self, tenant: str, key: str, params: dict[str, str]) -> str | None:
+        """A status callback for a notice (its signed URL names it): kept on the notice once per
+        status; a welfare contact's final status also goes into the case's history. Returns the
+        status, None for a notice we do not know (erased, or never ours)."""
+        notice = self.store.notice(tenant, key)
+        if notice is None:
+            return None
+        status = params.get("MessageStatus") or params.get("SmsStatus") or params.get("CallStatus")
+        status = (status or "").strip().lower()
+        if not status:
+            raise ValueError("the callback carries no status")
+        now = self.clock()
+        error = params.get("ErrorCode") or None
+        if key.startswith("welfare:"):
+            case_id, index, channel = key.rsplit(":", 2)
+
+            def decide(current: WelfareCase | None) -> CaseChange | None:
+                if current is None:
+                    return None
+                return cases.receipt(
+                    current, int(index), channel, status, now,
+                    error=error, duration_s=params.get("CallDuration"),
+                )  # fmt: skip
+
+            self._change(tenant, case_id, decide)
+        sid = params.get("MessageSid") or params.get("CallSid")
+        seen = {"at": now.isoformat(), "sid": sid, "error": error}
+        events = family_receipt_events(tenant, key, status, error, now)
+        self.store.record_receipt(tenant, key, status, seen, self.settings.receipts_keep_s, events)
+        return status
 
     # -- families -----------------------------------------------------------------------------
     def eta_updated(self, tenant: str, event: DeliveryEtaUpdated) -> int:

@@ -6,12 +6,11 @@ their events to the outbox in the same transaction; the timer (and each action) 
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any
 
 from nameko.events import EventDispatcher
 from nameko.rpc import rpc
 from nameko.timer import timer
-from pydantic import BaseModel, ValidationError
 
 from contracts.identity import Caller
 from contracts.meals_events import DeliveryCompleted, DeliveryEtaUpdated
@@ -25,19 +24,16 @@ from services.alerts.welfare.desk import CaseNotFound, WelfareDesk
 from services.common import outbox
 from services.common.dead_letter import event_handler
 from services.common.errors import Conflict, Forbidden, NotFound
-from services.common.events import InvalidMessage, describe_validation_error, open_message
+from services.common.events import (
+    InvalidMessage,
+    open_message,
+    valid_input,
+)
 
 WELFARE_ERRORS = (InvalidMessage, NotFound, Forbidden, Conflict)
 
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _validated(model: type[M], raw: Any) -> M:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as error:
-        raise InvalidMessage(describe_validation_error(error)) from None
+_validated = valid_input
 
 
 class WelfareEntrypoints:
@@ -156,6 +152,15 @@ class WelfareEntrypoints:
         return applied
 
     # -- the provider ---------------------------------------------------------------------------
+    def notice_receipt(self, tenant: str, key: str, params: dict[str, str]) -> dict[str, Any]:
+        """The provider's status of a welfare or family notice (the signed URL names it)."""
+        try:
+            status = self.welfare.receipt(tenant, key, params)
+        except ValueError as error:
+            raise InvalidMessage(str(error)) from None
+        self._relay_welfare_events()
+        return {"status": status}
+
     def welfare_keypress(self, query: dict[str, list[str]], digits: str) -> dict[str, Any]:
         """A keypress on a welfare call (the signed callback URL names tenant, case, contact)."""
         try:

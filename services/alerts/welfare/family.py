@@ -7,7 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from contracts.meals_events import DeliveryCompleted, DeliveryEtaUpdated, FamilyNotice
+from contracts.meals_events import (
+    DeliveryCompleted,
+    DeliveryEtaUpdated,
+    FamilyNotice,
+    FamilySmsReceipt,
+)
 from services.alerts.welfare.notices import Notice
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -67,3 +72,20 @@ def delivered_notices(event: DeliveryCompleted) -> tuple[Notice, ...]:
         )
         for person in event.notify
     )
+
+
+def final_receipt(
+    key: str, status: str, error: str | None, at: datetime
+) -> FamilySmsReceipt | None:
+    """The receipt of a family SMS (named `family:<delivery>:<kind>:<username>`) once the
+    provider's status is final; None for another notice or a status on the way."""
+    parts = key.split(":", 3)
+    if len(parts) != 4 or parts[0] != "family" or parts[2] not in ("approaching", "delivered"):
+        return None
+    if status not in ("delivered", "undelivered", "failed"):
+        return None
+    _, delivery_id, kind, username = parts
+    return FamilySmsReceipt(
+        delivery_id=delivery_id, kind=kind, username=username,  # type: ignore[arg-type]
+        status=status, error_code=error, at=at,  # type: ignore[arg-type]
+    )  # fmt: skip

@@ -31,12 +31,14 @@ class NoticeSender:
         *,
         lease_s: float = 30.0,
         clock: Callable[[], float] = time.time,
+        receipt_chase_after_s: float = 300.0,
     ) -> None:
         self.store = store
         self.channel = channel
         self.public_base_url = public_base_url
         self.lease_s = lease_s
         self.clock = clock
+        self.receipt_chase_after_s = receipt_chase_after_s
 
     def send_due(self) -> int:
         """Send every notice due now; returns how many left (or were found to have left)."""
@@ -56,7 +58,7 @@ class NoticeSender:
         if outcome == "reconcile":
             sid = self._find(notice)
             if sid is not None:
-                self.store.finish_notice(tenant, key, "accepted", sid)
+                self._accepted(tenant, key, sid)
                 return 1
         answer = self._send(tenant, notice)
         return self._record(tenant, key, notice, answer)
@@ -68,8 +70,13 @@ class NoticeSender:
         return self.channel.find_call(notice["to"], since)
 
     def _send(self, tenant: str, notice: dict[str, Any]) -> ProviderAnswer:
+        # The provider's status callbacks name the notice (the signature covers the query): the
+        # receipt lands on it, and on its case's history (desk.receipt).
+        status = callback_url(
+            self.public_base_url, "/webhooks/twilio/status", tenant=tenant, notice=notice["key"]
+        )
         if notice["channel"] == "sms":
-            return self.channel.send_sms(notice["to"], notice["text"], None)
+            return self.channel.send_sms(notice["to"], notice["text"], status)
         gather = None
         if notice.get("case_id") is not None:
             gather = callback_url(
@@ -80,12 +87,16 @@ class NoticeSender:
                 contact=notice["contact_index"],
             )
         twiml = gather_twiml(notice["text"], notice.get("prompt") or "", gather)
-        return self.channel.place_call(notice["to"], twiml, None)
+        return self.channel.place_call(notice["to"], twiml, status)
+
+    def _accepted(self, tenant: str, key: str, sid: str | None) -> None:
+        chase_at = time.time() + self.receipt_chase_after_s
+        self.store.finish_notice(tenant, key, "accepted", sid, chase_at=chase_at)
 
     def _record(self, tenant: str, key: str, notice: dict[str, Any], answer: ProviderAnswer) -> int:
         decision = decide(answer.http_status, answer.error_code, answer.message)
         if decision.action == "accepted":
-            self.store.finish_notice(tenant, key, "accepted", answer.sid)
+            self._accepted(tenant, key, answer.sid)
             return 1
         attempts = int(notice.get("attempts", 1))
         if decision.action in ("retry", "halt") and attempts < MAX_ATTEMPTS:

@@ -21,7 +21,10 @@ from typing import Any
 import redis
 
 from contracts.welfare import WelfareCase
-from services.alerts.welfare.case import CaseChange
+from services.alerts.delivery_policy import CALL_FINAL, SMS_FINAL
+from services.alerts.keys import notice_member, receipts_due_key
+from services.alerts.stores.base import TAKE_DUE
+from services.alerts.welfare.case import CaseChange, in_time_order
 from services.alerts.welfare.erasure import erased_case
 from services.alerts.welfare.notices import Notice
 from services.common import outbox
@@ -29,13 +32,6 @@ from services.common.settings import Settings, deployment_of
 
 PREFIX = "alerts"
 TAKER_TTL_S = 3 * 24 * 3600
-
-# Take up to ARGV[3] members due by ARGV[1]; each is leased until ARGV[2] (its score moves there).
-_TAKE_DUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[2], member) end
-return due
-"""
 
 # Begin sending a notice, in one round trip. An SMS to an opted-out number: `opted_out`, never
 # sent. pending: it becomes `sending` (leased until ARGV[2])
@@ -81,7 +77,8 @@ class WelfareStore:
         self.client = client
         self.shared = ":".join((PREFIX, "_", deployment_of(settings.amqp_uri)))
         self.outbox_prefix = self.shared
-        self._take_due = client.register_script(_TAKE_DUE)
+        self.receipts_due = receipts_due_key(deployment_of(settings.amqp_uri))
+        self._take_due = client.register_script(TAKE_DUE)
         self._begin = client.register_script(_BEGIN)
 
     # -- keys -------------------------------------------------------------------------------
@@ -136,7 +133,7 @@ class WelfareStore:
                         if current is not None:
                             self._reschedule(tenant, current, next_due(current))
                         return change
-                    case = change.case
+                    case = in_time_order(change.case)
                     pipe.multi()
                     pipe.set(key, case.model_dump_json())
                     opened = case.opened_at.timestamp()
@@ -178,7 +175,7 @@ class WelfareStore:
                 for index in range(len(case.contacts)):
                     for channel in ("voice", "sms"):
                         key = f"{case.case_id}:{index}:{channel}"
-                        pipe.delete(self._notice_key(tenant, key))
+                        pipe.delete(self._notice_key(tenant, key), self._receipts_key(tenant, key))
                 pipe.execute()
         return deliveries
 
@@ -253,10 +250,20 @@ class WelfareStore:
         return str(outcome), (json.loads(raw) if raw else None)
 
     def finish_notice(
-        self, tenant: str, key: str, status: str, sid: str | None = None, error: str | None = None
+        self,
+        tenant: str,
+        key: str,
+        status: str,
+        sid: str | None = None,
+        error: str | None = None,
+        chase_at: float | None = None,
     ) -> None:
+        """Record how a send ended; an accepted one waits for its final receipt, and the
+        provider is asked at `chase_at` if none has come (`receipt_chase.py`)."""
         self._update_notice(tenant, key, status=status, sid=sid, error=error)
         self.client.zrem(self._due_notices, f"{tenant}|{key}")
+        if status == "accepted" and sid and chase_at is not None:
+            self.client.zadd(self.receipts_due, {notice_member(tenant, key): chase_at})
 
     def retry_notice(self, tenant: str, key: str, at: float, *, unsure: bool, error: str) -> None:
         """Send again at `at`; `unsure`: the last attempt may have left, so ask first."""
@@ -276,6 +283,45 @@ class WelfareStore:
         state.update({k: v for k, v in fields.items() if v is not None or k == "error"})
         state["updated_at"] = datetime.now(UTC).isoformat()
         self.client.set(name, json.dumps(state))
+
+    def _receipts_key(self, tenant: str, key: str) -> str:
+        return f"{self._notice_key(tenant, key)}:receipts"
+
+    def record_receipt(
+        self,
+        tenant: str,
+        key: str,
+        status: str,
+        receipt: dict[str, Any],
+        keep_s: float,
+        events: Iterable[tuple[str, dict[str, Any]]] = (),
+    ) -> bool:
+        """The provider's status of a notice, once per status (it repeats its callbacks), with
+        the events it publishes, in one transaction: True when it is new. Kept beside the
+        notice, apart from its send state (no lost update)."""
+        name = self._receipts_key(tenant, key)
+        with self.client.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(name)
+                    if pipe.hexists(name, status):
+                        pipe.unwatch()
+                        return False
+                    pipe.multi()
+                    pipe.hset(name, status, json.dumps(receipt))
+                    pipe.expire(name, int(keep_s))
+                    if status in SMS_FINAL | CALL_FINAL:  # nothing more to ask the provider
+                        pipe.zrem(self.receipts_due, notice_member(tenant, key))
+                    for event_type, body in events:
+                        outbox.append(pipe, self.outbox_prefix, event_type, body)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+
+    def receipts(self, tenant: str, key: str) -> dict[str, dict[str, Any]]:
+        raw = self.client.hgetall(self._receipts_key(tenant, key))
+        return {k: json.loads(v) for k, v in raw.items()}
 
     def notice(self, tenant: str, key: str) -> dict[str, Any] | None:
         raw = self.client.get(self._notice_key(tenant, key))

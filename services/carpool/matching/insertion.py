@@ -165,7 +165,7 @@ def current_drive_s(ride: Ride, travel: Travel) -> float:
 
 
 def best_insertion(ride: Ride, ask: Ask, travel: Travel) -> Insertion | None:
-    """The insertion with the least added driving (then the least walking), or None."""
+    """The insertion with the least added driving, to 0.1 s (then the least walking), or None."""
     if (ask.wheelchair and not ride.wheelchair) or (ask.child_seat and not ride.child_seat):
         return None
     if ask.seats > ride.seats:
@@ -218,7 +218,8 @@ def best_insertion(ride: Ride, ask: Ask, travel: Travel) -> Insertion | None:
                     found = plan(ride, stops, travel)
                     if found is None:
                         continue
-                    key = (found.drive_s + found.wait_s - base, walk_s)
+                    # To 0.1 s: float noise between two equal roads never buys a walk.
+                    key = (round(found.drive_s + found.wait_s - base, 1), walk_s)
                     if key >= best_key:
                         continue
                     best_key = key

@@ -24,6 +24,18 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
+BASE_COLUMNS = 10  # a row's columns before its landmark times (see `RideTable.from_rows`)
+
+
+def rows_on_graph(
+    rows: list[tuple[str, list[float | None], str | None]], graph: str | None
+) -> list[tuple[str, list[float | None]]]:
+    """The rows as the prefilter may use them on road graph `graph`: landmark times computed on
+    another graph (before a rebuild) are dropped, so those rides are never pruned on bounds that
+    may no longer hold; they are still matched exactly. Pure."""
+    return [(key, row if on == graph else row[:BASE_COLUMNS]) for key, row, on in rows]
+
+
 @dataclass(frozen=True)
 class RideTable:
     """One row per ride of the day, as arrays (built once per query from the day's index)."""
@@ -43,7 +55,7 @@ class RideTable:
     def from_rows(cls, rows: list[tuple[str, list[float | None]]], landmarks: int = 0) -> RideTable:
         """`rows`: (key, [olat, olon, dlat, dlon, dep_e, dep_l, budget, seats, chair, child,
         then 4 × `landmarks` times: L→O, O→L, L→D, D→L]); a row without them gets NaN."""
-        width = 10 + 4 * landmarks
+        width = BASE_COLUMNS + 4 * landmarks
         padded = [
             [math.nan if v is None else v for v in r[:width]]
             + [math.nan] * (width - len(r[:width]))

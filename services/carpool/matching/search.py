@@ -7,9 +7,11 @@ all of them (never one route per candidate), then `rank_matches` runs exact inse
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from services.carpool.matching.insertion import (
     INF,
@@ -103,6 +105,16 @@ class Found:
     reason: str
     new_stops: tuple[PromisedStop, ...] = field(default=())
     ride_m: float = 0.0  # the passenger's leg on the road, pickup to drop-off
+    # The ride's consecutive drive times once booked: origin → new_stops → destination.
+    new_legs: tuple[float, ...] = field(default=())
+
+
+class TravelTable(Protocol):
+    """Driving seconds and metres between numbered points (`Matrix`, or rectangles)."""
+
+    def travel(self, a: int, b: int) -> float: ...
+
+    def metres(self, a: int, b: int) -> float: ...
 
 
 @dataclass
@@ -136,7 +148,7 @@ def register(
 
 def candidates(
     book: PointBook,
-    matrix: Matrix,
+    matrix: TravelTable,
     home: LatLonT,
     home_label: str,
     places: Sequence[NearbyPlace],
@@ -160,7 +172,7 @@ def candidates(
 
 def rank_matches(
     book: PointBook,
-    matrix: Matrix,
+    matrix: TravelTable,
     ask: AskState,
     rides: Sequence[RideState],
     places: Sequence[NearbyPlace],
@@ -189,9 +201,11 @@ def rank_matches(
     )
     found: list[Found] = []
     for ride in rides:
-        best = insert(as_ride(book, ride), request, matrix.travel)
+        numbered = as_ride(book, ride)
+        best = insert(numbered, request, matrix.travel)
         if best is None:
             continue
+        route = [numbered.origin, *(s.point for s in best.stops), numbered.destination]
         value = score(best.detour_s, best.wait_s, best.walk_s)
         pickup_label = labels[best.pickup.point]
         reason = reason_fr(Explained(best.pickup_time, pickup_label, best.detour_s, best.walk_m))
@@ -205,9 +219,11 @@ def rank_matches(
                 reason=reason,
                 new_stops=promised(book, best, ask.ref),
                 ride_m=matrix.metres(best.pickup.point, best.dropoff.point),
+                new_legs=tuple(matrix.travel(a, b) for a, b in itertools.pairwise(route)),
             )
         )
-    found.sort(key=lambda f: (f.score, f.insertion.pickup_time, f.ride.key))
+    # Scores to 0.1 s: two rides equally good are ordered the same whatever the float noise.
+    found.sort(key=lambda f: (round(f.score, 1), round(f.insertion.pickup_time), f.ride.key))
     return found[:limit]
 
 

@@ -147,7 +147,7 @@
 
     const view = state.views.get(`${plan.round_id}/${vehicle.vehicle_id}`);
     if (view) section.append(startButton(plan, vehicle, view));
-    section.append(renderNext(plan, vehicle, next, position), title);
+    section.append(renderNext(plan, vehicle, next, position, view), title);
     section.append(renderMap(vehicle, next, position));
     const rest = ahead.filter((stop) => stop !== next);
     if (rest.length) {
@@ -168,13 +168,22 @@
     return section;
   }
 
-  function renderNext(plan, vehicle, stop, position) {
+  // "HH:MM" of a moment, in the territory's time zone.
+  function localClock(iso) {
+    return new Date(iso).toLocaleTimeString("fr-FR", { timeZone: "Europe/Paris",
+      hour: "2-digit", minute: "2-digit" });
+  }
+
+  function renderNext(plan, vehicle, stop, position, view) {
     const card = el("article", "card next");
     card.setAttribute("aria-label", "Prochain arrêt");
     if (!stop) {
       card.classList.add("finished");
-      card.append(el("p", "who-name", "Tournée terminée"),
-        el("p", "address", `Retour prévu au dépôt à ${vehicle.return_time}.`));
+      // The round is done when the service says so (every door marked), not from this tab.
+      const done = view && view.status === "done" && view.finished_at;
+      card.append(el("p", "who-name", done ?
+        `Tournée terminée à ${localClock(view.finished_at)}` : "Tournée terminée"),
+      el("p", "address", `Retour prévu au dépôt à ${vehicle.return_time}.`));
       return card;
     }
     card.append(el("span", "label", `Prochain arrêt · n° ${position.get(stop.id)}`),
@@ -222,11 +231,18 @@
 
   // -- meals: start, mark at the door, positions -------------------------------------------
   function startButton(plan, vehicle, view) {
-    const button = el("button", view.started ? "secondary small" : "", view.started ?
-      "Tournée démarrée" : "Démarrer la tournée");
+    const label = view.status === "done" ? "Tournée terminée" :
+      view.started ? "Tournée démarrée" : "Démarrer la tournée";
+    const button = el("button", view.started ? "secondary small" : "", label);
     button.type = "button";
     button.id = "start-round";
-    button.disabled = view.started;
+    button.disabled = view.started || view.status === "done";
+    // A finished round sends no more positions (the families' page stops following the van).
+    if (view.status === "done") {
+      if (state.tracking && state.tracking.roundId === plan.round_id &&
+        state.tracking.vehicleId === vehicle.vehicle_id) state.tracking.done = true;
+      return button;
+    }
     button.addEventListener("click", async () => {
       try {
         await api("POST", `/meal-rounds/${encodeURIComponent(plan.round_id)}/` +
@@ -270,7 +286,7 @@
       }, () => {}, { enableHighAccuracy: true, maximumAge: 5000 });
     }
     setInterval(() => {
-      if (!state.lastFix) return;
+      if (!state.lastFix || state.tracking.done) return;
       state.queue.push({ round_id: state.tracking.roundId, vehicle_id: state.tracking.vehicleId,
         location: state.lastFix, at: new Date().toISOString() });
       state.queue = state.queue.slice(-500);

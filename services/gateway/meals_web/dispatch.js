@@ -1,6 +1,7 @@
 // The dispatcher's day: plan (and re-plan) the meal rounds in one click from the day's orders,
 // the rounds drawn from their own road geometry (no tiles), the deliveries left unserved with
-// why, the kitchen sheet (prints alone), the containers' fill, and the open welfare checks
+// why, the kitchen sheet (its own printable page: /kitchen), the day's waste collections and the
+// containers' fill with its forecast, and the open welfare checks
 // (an empty state while that service part is absent). Text goes in with textContent.
 "use strict";
 
@@ -40,7 +41,7 @@
     $("who").hidden = $("logout").hidden = false;
     $("login-view").hidden = true;
     $("app-view").hidden = false;
-    await Promise.all([show(), containers(), welfare()]);
+    await Promise.all([show(), containers(), welfare(), wasteRounds()]);
   }
 
   function vans() {
@@ -64,13 +65,33 @@
     } catch (error) { explain(error); } finally { $("plan").disabled = false; }
   }
 
+  // Each part of the page shows only the answer to its latest request: an older one (the day
+  // shown at login) that comes back later must not overwrite the day asked since.
+  const asked = { plan: 0, containers: 0, waste: 0, sheet: 0 };
+  const ask = (part) => { asked[part] += 1; const mine = asked[part]; return () => mine === asked[part]; };
+
   async function show() {
-    try { state.plan = await api("GET", `/meals/day?date=${$("day").value}`); } catch (error) {
+    const current = ask("plan");
+    let plan = null;
+    try { plan = await api("GET", `/meals/day?date=${$("day").value}`); } catch (error) {
       if (error.status !== 404) throw error;
-      state.plan = null;
     }
+    if (!current()) return;
+    state.plan = plan;
     renderPlan(state.plan);
     await sheet();
+  }
+
+  const localClock = (iso) => new Date(iso).toLocaleTimeString("fr-FR",
+    { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
+  const DAY_STATES = { planned: "prévue", started: "en cours", done: "terminée" };
+  const CASE_STATES = { calling: "appels en cours", taken: "pris en charge", closed: "clos" };
+
+  // The state routing derives from the marks at the door (a plan just made is "planned").
+  function roundState(v) {
+    if (v.status === "done") return `terminée à ${localClock(v.finished_at)}`;
+    if (v.status === "started") return `en cours, ${v.marked || 0}/${v.stops.length} faits`;
+    return "prévue";
   }
 
   function renderPlan(plan) {
@@ -79,11 +100,13 @@
     rounds.replaceChildren();
     unserved.replaceChildren();
     $("map").replaceChildren();
+    $("day-state").textContent = plan ? `Journée ${DAY_STATES[plan.status || "planned"]}` : "";
     if (!plan) { rounds.append(el("li", "empty", "Aucune tournée repas pour ce jour.")); return; }
     plan.vehicles.forEach((v, i) => {
-      const item = el("li", "", `${v.vehicle_id} (${v.driver || "sans chauffeur"}) : ` +
+      const item = el("li", `round-${v.status || "planned"}`,
+        `${v.vehicle_id} (${v.driver || "sans chauffeur"}) : ` +
         `${v.stops.length} arrêts, départ ${v.departure}, retour ${v.return_time}, ` +
-        `${v.km.toLocaleString("fr-FR")} km`);
+        `${v.km.toLocaleString("fr-FR")} km — ${roundState(v)}`);
       item.style.borderLeft = `6px solid ${COLOURS[i % COLOURS.length]}`;
       rounds.append(item);
     });
@@ -94,7 +117,7 @@
     drawMap(plan);
   }
 
-  function drawMap(plan) {
+  function drawMap(plan, where = $("map"), label = "tournées") {
     const lines = plan.vehicles.map((v) =>
       ((v.geometry && v.geometry.geometry && v.geometry.geometry.coordinates) || [])
         .map(([lon, lat]) => [lat, lon]));
@@ -109,7 +132,7 @@
     const project = ([lat, lon]) => [50 + (lon - Math.min(...lons)) * kx * scale,
       50 + (Math.max(...lats) - lat) * scale];
     const drawing = svg("svg", { viewBox: `0 0 1000 ${Math.round(100 + spanY * scale)}`,
-      role: "img", "aria-label": `Carte des ${plan.vehicles.length} tournées` });
+      role: "img", "aria-label": `Carte des ${plan.vehicles.length} ${label}` });
     lines.forEach((line, i) => {
       if (line.length < 2) return;
       drawing.append(svg("polyline", { class: "road", stroke: COLOURS[i % COLOURS.length],
@@ -117,17 +140,46 @@
     });
     plan.vehicles.forEach((v, i) => v.stops.forEach((s) => {
       const [x, y] = project(s.location);
-      drawing.append(svg("circle", { cx: x, cy: y, r: 9, fill: COLOURS[i % COLOURS.length],
-        class: "stop" }));
+      drawing.append(svg(s.kind === "disposal" ? "rect" : "circle", s.kind === "disposal" ?
+        { x: x - 9, y: y - 9, width: 18, height: 18, class: "disposal" } :
+        { cx: x, cy: y, r: 9, fill: COLOURS[i % COLOURS.length], class: "stop" }));
     }));
     const caption = el("figcaption", "", "Tracés sur le graphe routier · © OpenStreetMap contributors");
-    $("map").append(drawing, caption);
+    where.append(drawing, caption);
+  }
+
+  // The day's waste collections (planned from the containers' forecasts), beside the meals.
+  async function wasteRounds() {
+    const list = $("waste-rounds");
+    const current = ask("waste");
+    const plans = (await api("GET", `/rounds?date=${$("day").value}`))
+      .filter((p) => p.kind === "waste");
+    if (!current()) return;
+    list.replaceChildren();
+    $("waste-map").replaceChildren();
+    if (!plans.length) { list.append(el("li", "empty", "Aucune collecte pour ce jour.")); return; }
+    const latest = plans[plans.length - 1];
+    for (const plan of plans) {
+      plan.vehicles.forEach((v, i) => {
+        const containers = v.stops.filter((s) => s.kind === "container").length;
+        const trips = v.stops.filter((s) => s.kind === "disposal").length;
+        const item = el("li", "", `${v.vehicle_id} (${v.driver || "sans chauffeur"}) : ` +
+          `${containers} conteneur${containers > 1 ? "s" : ""}, ${trips} vidage${trips > 1 ? "s" : ""}, départ ${v.departure}, ` +
+          `retour ${v.return_time}, ${v.km.toLocaleString("fr-FR")} km`);
+        item.style.borderLeft = `6px solid ${COLOURS[i % COLOURS.length]}`;
+        list.append(item);
+      });
+      for (const u of plan.unserved) list.append(el("li", "", `Non collecté : ${u.name || u.id} — ${u.detail}`));
+    }
+    drawMap(latest, $("waste-map"), "collectes");
   }
 
   async function sheet() {
     const body = $("sheet-table").tBodies[0];
-    body.replaceChildren();
+    const current = ask("sheet");
     const found = await api("GET", `/meals/kitchen-sheet?date=${$("day").value}`);
+    if (!current()) return;
+    body.replaceChildren();
     for (const group of found.groups) {
       for (const line of group.lines) {
         const row = el("tr");
@@ -141,18 +193,39 @@
     body.append(total);
   }
 
+  const STREAMS = { ordures_menageres: "ordures ménagères", emballages: "emballages",
+    verre: "verre", papier: "papier", biodechets: "biodéchets" };
+  const VERDICTS = { collect: "à collecter", optional: "si possible", skip: "pas encore" };
+  const when = (iso) => new Date(iso).toLocaleString("fr-FR", { timeZone: "Europe/Paris",
+    weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+  // Every container in service, fullest forecast first (the model the waste rounds use), for
+  // the morning collection of the day shown.
   async function containers() {
     const body = $("containers").tBodies[0];
+    const current = ask("containers");
+    const outlook = await api("GET",
+      `/container-forecasts?date=${$("day").value}&collection_time=07:00`);
+    if (!current()) return;
     body.replaceChildren();
-    const all = (await api("GET", "/containers")).filter((c) => !c.retired).slice(0, 100);
-    if (!all.length) { body.append(el("tr", "empty", "Aucun conteneur.")); return; }
-    for (const container of all) {
-      const detail = await api("GET", `/containers/${encodeURIComponent(container.id)}`);
-      const last = detail.readings[detail.readings.length - 1];
-      const row = el("tr");
-      for (const value of [container.name || container.id, container.stream,
-        last ? `${Math.round(last.level_pct)} %` : "—",
-        last ? new Date(last.at).toLocaleString("fr-FR") : "—"]) row.append(el("td", "", value));
+    $("forecast-at").textContent = `Prévision pour une collecte le ${when(outlook.at)}.`;
+    if (!outlook.containers.length) {
+      const row = el("tr", "empty");
+      const cell = el("td", "", "Aucun conteneur.");
+      cell.colSpan = 7;
+      row.append(cell);
+      body.append(row);
+      return;
+    }
+    for (const c of outlook.containers.slice(0, 200)) {
+      const row = el("tr", `verdict-${c.verdict}`);
+      row.dataset.container = c.id;
+      for (const value of [c.name || c.id, STREAMS[c.stream] || c.stream,
+        c.last_level_pct === null ? "—" :
+          `${Math.round(c.last_level_pct)} % (${when(c.last_reading_at)})`,
+        `${Math.round(c.forecast_pct)} %`,
+        `${c.rate_pct_per_day.toLocaleString("fr-FR")} %/jour`,
+        c.full_at ? when(c.full_at) : "—", VERDICTS[c.verdict]]) row.append(el("td", "", value));
       body.append(row);
     }
   }
@@ -170,8 +243,16 @@
       return;
     }
     for (const found of cases) {
-      list.append(el("li", "", `${found.senior_name || found.senior_id || found.case_id} — ` +
-        `${found.status || "ouvert"}`));
+      const item = el("li", found.help_needed ? "help-needed" : "");
+      item.dataset.case = found.case_id;
+      item.append(el("strong", "", found.senior_name || found.senior_id || found.case_id),
+        el("span", "", ` — ${CASE_STATES[found.status] || found.status}`));
+      if (found.help_needed) item.append(el("p", "alarm", "Personne n'a pris le cas : appelez les secours."));
+      // The last thing that happened: a call, an SMS and whether it reached them (the
+      // provider's receipt), a keypress.
+      const last = (found.history || [])[found.history.length - 1];
+      if (last) item.append(el("p", "last-step", `${localClock(last.at)} · ${last.detail || last.kind}`));
+      list.append(item);
     }
   }
 
@@ -188,9 +269,17 @@
     forget();
   });
   $("plan-form").addEventListener("submit", plan);
-  $("show").addEventListener("click", () => show().catch(explain));
-  $("print").addEventListener("click", () => window.print());
+  $("show").addEventListener("click", () =>
+    Promise.all([show(), containers(), wasteRounds()]).catch(explain));
+  // The kitchen's own page (printable), for the day shown here, in this tab (same session).
+  const kitchenLink = () => { $("kitchen-link").href = `/kitchen?date=${$("day").value}`; };
+  $("day").addEventListener("change", kitchenLink);
   $("day").value = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Paris" }).format(new Date());
-  setInterval(() => { if (state.token && !$("app-view").hidden) welfare().catch(() => {}); }, 10000);
+  kitchenLink();
+  setInterval(() => {
+    if (!state.token || $("app-view").hidden) return;
+    welfare().catch(() => {});
+    if (state.plan) show().catch(() => {});  // the rounds' state as the drivers mark the doors
+  }, 10000);
   if (state.token) start().catch(explain);
 })();

@@ -1,6 +1,7 @@
 // A family's page: the linked seniors only (the API decides), the week's menu and orders with
-// why a day can no longer change, and today's delivery followed live (Server-Sent Events):
-// "n arrêts avant le vôtre", the ETA, and the van on a small map only once it heads here.
+// why a day can no longer change, and today's delivery (or `?date=`'s) followed live
+// (Server-Sent Events): "n arrêts avant le vôtre", the ETA, and the van on a small map with the
+// road it has left to drive, only once it heads here.
 // No framework, no external script; text goes in with textContent.
 "use strict";
 
@@ -23,6 +24,9 @@
   };
   const today = () => new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Paris" })
     .format(new Date());
+  // The day followed: today, or the one in the address (`/family?date=YYYY-MM-DD`).
+  const asked = new URLSearchParams(window.location.search).get("date");
+  const followed = () => (/^\d{4}-\d{2}-\d{2}$/.test(asked || "") ? asked : today());
   const time = (iso) => new Date(iso).toLocaleTimeString("fr-FR",
     { hour: "2-digit", minute: "2-digit", timeZone: "Europe/Paris" });
 
@@ -44,6 +48,10 @@
     $("who").hidden = $("logout").hidden = false;
     $("login-view").hidden = true;
     $("app-view").hidden = false;
+    if (followed() !== today()) {
+      $("tracking-title").textContent = "La livraison du " + new Date(`${followed()}T12:00:00`)
+        .toLocaleDateString("fr-FR", { weekday: "long", day: "numeric", month: "long" });
+    }
     state.seniors = await api("GET", "/seniors");
     $("senior").replaceChildren(...state.seniors.map((s) => {
       const option = el("option", "", `${s.first_name} ${s.last_name}`);
@@ -137,7 +145,7 @@
       ticket = await api("POST", "/auth/stream-ticket", { path });
     } catch (error) { explain(error); return; }
     const stream = new EventSource(
-      `${path}?date=${today()}&ticket=${encodeURIComponent(ticket.ticket)}`);
+      `${path}?date=${followed()}&ticket=${encodeURIComponent(ticket.ticket)}`);
     state.stream = stream;
     let last = null;
     stream.addEventListener("tracking", (event) => {
@@ -153,6 +161,7 @@
 
   function renderTracking(who, seen) {
     let text = STATUS[seen.status] || "";
+    if (seen.status === "not_ordered" && followed() !== today()) text = "Pas de repas commandé ce jour-là.";
     if (seen.status === "pending") {
       if (seen.stops_before === null || seen.stops_before === undefined) {
         text = "La tournée n'a pas encore démarré.";
@@ -164,16 +173,17 @@
       }
     }
     $("tracking-status").textContent = text;
-    renderMap(who, seen.vehicle);
+    renderMap(who, seen.vehicle, seen.path || []);
   }
 
-  // The van and the senior's home only: no other address is ever drawn.
-  function renderMap(who, vehicle) {
+  // The van, the road it has left to the senior's home (from our road graph), and the home:
+  // no other address is ever drawn.
+  function renderMap(who, vehicle, road) {
     const figure = $("tracking-map");
     figure.replaceChildren();
     figure.hidden = !vehicle;
     if (!vehicle) return;
-    const points = [who.location, vehicle];
+    const points = [who.location, vehicle, ...road];
     const lats = points.map((p) => p[0]);
     const lons = points.map((p) => p[1]);
     const kx = Math.cos((lats[0] * Math.PI) / 180);
@@ -187,16 +197,17 @@
     drawing.setAttribute("aria-label", "Le véhicule en route vers votre parent");
     const [hx, hy] = project(who.location);
     const [vx, vy] = project(vehicle);
-    const line = document.createElementNS(SVG, "line");
-    Object.entries({ x1: vx, y1: vy, x2: hx, y2: hy, class: "road" })
-      .forEach(([k, v]) => line.setAttribute(k, v));
+    const line = document.createElementNS(SVG, "polyline");
+    line.setAttribute("class", "road");
+    line.setAttribute("points", road.map((p) => project(p).join(",")).join(" "));
     const home = document.createElementNS(SVG, "circle");
     Object.entries({ cx: hx, cy: hy, r: 12, class: "home" }).forEach(([k, v]) => home.setAttribute(k, v));
     const van = document.createElementNS(SVG, "circle");
     Object.entries({ cx: vx, cy: vy, r: 12, class: "van" }).forEach(([k, v]) => van.setAttribute(k, v));
     van.id = "van";
     drawing.append(line, home, van);
-    const caption = el("figcaption", "", "● bleu : le domicile · ● rouge : le véhicule");
+    const caption = el("figcaption", "", "● bleu : le domicile · ● rouge : le véhicule · " +
+      "trait : la route qui lui reste · © OpenStreetMap contributors");
     figure.append(drawing, caption);
   }
 
@@ -214,6 +225,6 @@
     forget();
   });
   $("pick").addEventListener("submit", (event) => { event.preventDefault(); load().catch(explain); });
-  $("week").value = today();
+  $("week").value = followed();
   if (state.token) start().catch(explain);
 })();

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Request, status
 
 from contracts.users import (
     LoginRequest,
@@ -14,12 +14,12 @@ from contracts.users import (
     TokenResponse,
     UserPublic,
 )
-from services.gateway.roles import ANY_ROLE, PUBLIC, CurrentUser, require_roles
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.roles import ANY_ROLE, PUBLIC, SESSION_ROLES, CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 LoggedIn = Annotated[CurrentUser, require_roles(*ANY_ROLE)]
+OwnSession = Annotated[CurrentUser, require_roles(*SESSION_ROLES)]
 
 
 def client_address(request: Request) -> str:
@@ -44,12 +44,12 @@ def login(body: LoginRequest, request: Request, gateway: GatewayDep) -> TokenRes
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(user: LoggedIn, gateway: GatewayDep) -> None:
+def logout(user: OwnSession, gateway: GatewayDep) -> None:
     gateway.sessions.logout(user.token)
 
 
 @router.get("/me", response_model=UserPublic)
-def me(user: LoggedIn) -> UserPublic:
+def me(user: OwnSession) -> UserPublic:
     return user.user.public()
 
 
@@ -62,7 +62,7 @@ def me(user: LoggedIn) -> UserPublic:
     },
 )
 def change_password(
-    body: PasswordChange, request: Request, user: LoggedIn, gateway: GatewayDep
+    body: PasswordChange, request: Request, user: OwnSession, gateway: GatewayDep
 ) -> TokenResponse:
     """Change your own password. Every session of yours ends; the answer is a fresh token."""
     return gateway.sessions.change_password(

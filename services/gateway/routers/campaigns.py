@@ -8,11 +8,9 @@ not exist.
 from __future__ import annotations
 
 import base64
-import email.parser
-import email.policy
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import StreamingResponse
 
 from contracts.alerts import Campaign, CampaignPreview, CampaignRequest
@@ -27,27 +25,27 @@ from contracts.gateway_alerts import (
 )
 from contracts.users import Role
 from services.gateway import live
+from services.gateway.event_feed import campaign_key
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import (
+    ALERT_ROLES,
+    AlertUser,
+    GatewayDep,
+    _call,
+    call_as,
+    uploaded_file,
+)
 from services.gateway.rpc import expect
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.state import Gateway
 
 router = APIRouter(tags=["campaigns"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-ALERT_ROLES = (Role.MAYOR, Role.DISPATCHER, Role.ADMIN)
-AlertUser = Annotated[CurrentUser, require_roles(*ALERT_ROLES)]
 CampaignId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-MAX_UPLOAD_BYTES = 5_000_000
 ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "the target covers a commune that is not yours (named)"},
     404: {"description": "no such campaign among yours"},
     409: {"description": "not possible in the campaign's present status"},
     503: {"description": "the alerts service is unreachable or did not answer"},
 }
-
-
-def tenant_communes(gateway: Gateway) -> dict[str, str]:
-    """The tenant's communes by code; the alerts service decides which the caller reaches."""
-    return {c.code: c.name for c in gateway.users.get_tenant().communes}
 
 
 def communes_map(gateway: Gateway, user: CurrentUser) -> dict[str, str]:
@@ -59,45 +57,6 @@ def communes_map(gateway: Gateway, user: CurrentUser) -> dict[str, str]:
         for c in gateway.users.get_tenant().communes
         if caller.reaches_commune(c.code)
     }
-
-
-async def uploaded_file(request: Request) -> bytes:
-    """The file of a `multipart/form-data` upload (as a browser form sends it), or the raw body."""
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_UPLOAD_BYTES:
-            raise HTTPException(
-                status.HTTP_413_CONTENT_TOO_LARGE,
-                detail=f"the file is larger than {MAX_UPLOAD_BYTES // 1_000_000} MB",
-            )
-    content_type = request.headers.get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != "multipart/form-data":
-        return bytes(body)
-    return _file_part(content_type, bytes(body))
-
-
-def _file_part(content_type: str, body: bytes) -> bytes:
-    # The standard library's MIME parser reads form-data; python-multipart is not a dependency.
-    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    parts = list(message.iter_parts()) if message.is_multipart() else []
-    files = [p for p in parts if p.get_filename()] or parts
-    payload = files[0].get_payload(decode=True) if files else None
-    if not isinstance(payload, bytes):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, detail="the form holds no file (field 'file')"
-        )
-    return payload
-
-
-def _call(gateway: Gateway, method: str, *args: Any) -> Any:
-    return gateway.rpc.call("alerts", method, gateway.settings.tenant, *args)
-
-
-def call_as(gateway: Gateway, user: CurrentUser, method: str, *args: Any) -> Any:
-    """An alerts RPC on behalf of `user`: their identity right after the tenant."""
-    return _call(gateway, method, user.caller.model_dump(mode="json"), *args)
 
 
 @router.post("/campaigns/preview", response_model=CampaignPreview, responses=ERRORS)
@@ -216,8 +175,15 @@ def campaign_events(
         answer = call_as(gateway, user, "get_campaign", campaign_id)
         return expect("alerts", CampaignDetail, answer)
 
-    # The first read happens before the stream opens, so 403/404/503 arrive as plain statuses.
-    return live.progress_response(request, fetch, first=fetch())
+    # Subscribed before the first read, so that no progress published in between goes unseen.
+    wake = gateway.hub.subscribe([campaign_key(gateway.settings.tenant, campaign_id)])
+    try:
+        # The first read happens before the stream opens: 403/404/503 arrive as plain statuses.
+        first = fetch()
+    except BaseException:
+        wake.close()
+        raise
+    return live.progress_response(request, fetch, first, wake)
 
 
 @router.get("/audit", response_model=list[AuditEntry], responses=ERRORS)

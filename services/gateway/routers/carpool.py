@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import TypeAdapter
 
 from contracts.carpool import (
@@ -18,6 +18,8 @@ from contracts.carpool import (
     BookingAnswer,
     BookingIn,
     CarpoolExport,
+    CarpoolProfile,
+    CarpoolProfileIn,
     Match,
     MyCarpool,
     Offer,
@@ -34,11 +36,11 @@ from contracts.carpool import (
 )
 from contracts.users import Role
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 from services.gateway.rpc import ServiceFailed, expect
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.state import Gateway
 
 router = APIRouter(prefix="/carpool", tags=["carpool"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Rider = Annotated[CurrentUser, require_roles(Role.RESIDENT, Role.DISPATCHER, Role.ADMIN)]
 Dispatcher = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)]
 Id = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -158,6 +160,22 @@ def cancel_booking(booking_id: Id, user: Rider, gateway: GatewayDep) -> Booking:
 def my_carpool(user: Rider, gateway: GatewayDep) -> MyCarpool:
     """My offers, requests and bookings."""
     return expect("carpool", MyCarpool, _call(gateway, user, "my_carpool"))
+
+
+@router.get("/me/profile", response_model=CarpoolProfile, responses=ERRORS)
+def my_carpool_profile(user: Rider, gateway: GatewayDep) -> CarpoolProfile:
+    """My number for the booking SMS, if I gave one (an SMS carpooler: the one they text from)."""
+    return expect("carpool", CarpoolProfile, _call(gateway, user, "get_profile"))
+
+
+@router.put("/me/profile", response_model=CarpoolProfile, responses=ERRORS)
+def set_my_carpool_profile(
+    body: CarpoolProfileIn, user: Rider, gateway: GatewayDep
+) -> CarpoolProfile:
+    """Give a mobile number (E.164, e.g. +33612345678) to get the booking SMS: a seat asked in my
+    car, confirmations, cancellations and new plans, each once; null to stop them."""
+    answer = _call(gateway, user, "set_profile", body.model_dump(mode="json"))
+    return expect("carpool", CarpoolProfile, answer)
 
 
 @router.get("/me/export", response_model=CarpoolExport, responses=ERRORS)

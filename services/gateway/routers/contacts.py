@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 from contracts.alerts import ContactImportReport, UnplacedContact
 from contracts.gateway_alerts import ContactExport, OptOutState, PhoneRequest
 from services.gateway.roles import CurrentUser
-from services.gateway.routers.campaigns import (
+from services.gateway.routers.deps import (
     AlertUser,
     GatewayDep,
     call_as,

@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Path, Request, status
 
 from contracts.deliveries import DeliveryFailureReport
 from contracts.gateway import DeliveryFailureAccepted, DeliveryFailureSubmission
 from contracts.users import Role
 from services.common.events import make_message
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 from services.gateway.rpc import expect
-from services.gateway.state import Gateway, get_gateway
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 @router.post(

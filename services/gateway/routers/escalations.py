@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from contracts.escalations import Escalation
 from contracts.users import Role
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 from services.gateway.rpc import expect
-from services.gateway.state import Gateway, get_gateway
 
 router = APIRouter(prefix="/escalations", tags=["escalations"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 @router.get("", response_model=list[Escalation])

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from contracts.gateway import ServiceStatus
 from contracts.health import HealthReport
 from contracts.users import Role
 from services.gateway.roles import PUBLIC, CurrentUser, require_roles
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.routers.deps import GatewayDep
 
 router = APIRouter(tags=["health"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 @router.get(

@@ -16,9 +16,11 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from contracts.users import Role
+from services.common.events import describe_validation_error
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 from services.gateway.rpc import ServiceFailed
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.state import Gateway
 
 OPERATOR_ENV = "BOCAGE_CARPOOL_OPERATOR"
 LAST_EPOCH = 4_102_444_800  # 2100-01-01: the carpool service refuses later dates too
@@ -35,19 +37,16 @@ class StandardErrors(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as error:
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in issue.get('loc', ())[1:])}: "
-                    f"{issue.get('msg', 'invalid')}"
-                    for issue in error.errors()
-                )
+                problems = describe_validation_error(error.errors(), skip=1)
                 return JSONResponse({"error": problems}, status_code=400)
 
         return handle
 
 
 router = APIRouter(tags=["carpool interoperability"], route_class=StandardErrors)
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
-Partner = Annotated[CurrentUser, require_roles(Role.RESIDENT, Role.DISPATCHER, Role.ADMIN)]
+Partner = Annotated[
+    CurrentUser, require_roles(Role.PARTNER, Role.RESIDENT, Role.DISPATCHER, Role.ADMIN)
+]
 Lat = Annotated[float, Query(ge=-90, le=90)]
 Lng = Annotated[float, Query(ge=-180, le=180)]
 RESPONSES: dict[int | str, dict[str, Any]] = {

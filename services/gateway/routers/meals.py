@@ -9,7 +9,6 @@ pass the contract through and read the answer back as the contract.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -38,14 +37,15 @@ from contracts.meals import (
 )
 from contracts.rounds import RoundPlan
 from contracts.users import Role
+from services.gateway.event_feed import senior_key
 from services.gateway.live import Frame, require_roles_or_query_token, sse_event, sse_response
 from services.gateway.roles import CurrentUser, require_roles
-from services.gateway.routers.campaigns import uploaded_file
+from services.gateway.routers.deps import GatewayDep, uploaded_file
 from services.gateway.rpc import ServiceFailed, expect
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.solves import solve
+from services.gateway.state import Gateway
 
 router = APIRouter(tags=["meals"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Dispatcher = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)]
 Reader = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN, Role.FAMILY, Role.MAYOR)]
 Orderer = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN, Role.FAMILY)]
@@ -56,7 +56,6 @@ RoundId = Annotated[str, Path(min_length=1, max_length=128)]
 VehicleId = Annotated[str, Path(min_length=1, max_length=64)]
 DeliveryId = Annotated[str, Path(min_length=1, max_length=64)]
 PARIS = ZoneInfo("Europe/Paris")
-SOLVE_SLACK_S = 30.0
 LIVE_POLL_S = 0.5
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -301,13 +300,15 @@ def senior_orders(
 # -- the day ------------------------------------------------------------------------------------
 @router.post("/meals/day", response_model=RoundPlan, status_code=status.HTTP_201_CREATED,
              responses=ERRORS)  # fmt: skip
-def plan_meal_day(body: DayPlanRequest, user: Dispatcher, gateway: GatewayDep) -> RoundPlan:
+async def plan_meal_day(body: DayPlanRequest, user: Dispatcher, gateway: GatewayDep) -> RoundPlan:
     """One click: the day's orders become deliveries and are planned on the vehicles given.
     Unplaceable deliveries are `unserved`, naming the senior; orders left out (paused since,
-    already delivered) are in `skipped` with the reason. Again: a new plan replaces it."""
-    timeout = max(gateway.rpc.timeout_s, 10.0 * math.ceil((body.time_limit_s + SOLVE_SLACK_S) / 10))
-    answer = _call(gateway, user, "plan_meal_day", body.model_dump(mode="json"), timeout_s=timeout)
-    return expect("routing", RoundPlan, answer)
+    already delivered) are in `skipped` with the reason. Again: a new plan replaces it.
+    Solved on the gateway's solve pool: the rest of the API answers meanwhile."""
+    return await solve(
+        gateway, user, "plan_meal_day", body.time_limit_s, body.model_dump(mode="json"),
+        if_lost="the day's plan may still be made: look at GET /meals/day before planning again",
+    )  # fmt: skip
 
 
 @router.get("/meals/day", response_model=RoundPlan, responses=ERRORS)
@@ -421,5 +422,12 @@ def track_delivery_live(
             "routing", FamilyTracking, _call(gateway, user, "track_delivery", senior_id, day)
         )
 
-    first = fetch()  # a senior you do not reach is 404 here, before the stream starts
-    return sse_response(request, fetch, first, _tracking_frame, poll_s=LIVE_POLL_S)
+    # Woken by routing's events about this senior; subscribed before the first read so that no
+    # ETA published in between is missed. routing still decides, per fetch, what this caller sees.
+    wake = gateway.hub.subscribe([senior_key(gateway.settings.tenant, senior_id)])
+    try:
+        first = fetch()  # a senior you do not reach is 404 here, before the stream starts
+    except BaseException:
+        wake.close()
+        raise
+    return sse_response(request, fetch, first, _tracking_frame, poll_s=LIVE_POLL_S, wake=wake)

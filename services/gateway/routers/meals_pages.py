@@ -1,5 +1,5 @@
-"""The family's page and the dispatcher's page (public static files; they log in by
-themselves and call the API, which decides what each user reaches)."""
+"""The family's page, the dispatcher's page and the kitchen's printable sheet (public static
+files; they log in by themselves and call the API, which decides what each user reaches)."""
 
 from __future__ import annotations
 
@@ -17,4 +17,7 @@ router.include_router(
 )
 router.include_router(
     page_router("dispatch", FOLDER, "The dispatcher's day: rounds, kitchen, containers (HTML).")
+)
+router.include_router(
+    page_router("kitchen", FOLDER, "The kitchen's production sheet of a day, printable (HTML).")
 )

@@ -7,21 +7,23 @@ contract through and read the answer back as the contract.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 from pydantic import TypeAdapter
 
 from contracts.lax_input import IsoDate
 from contracts.rounds import (
+    CLOCK_PATTERN,
     ContainerDetail,
+    ContainerForecasts,
     ContainerIn,
     ContainerOut,
     ContainerPatch,
     ContainersRegistered,
     FillReading,
+    ForecastRequest,
     MealRoundRequest,
     ReadingOutcome,
     ReplanRequest,
@@ -30,22 +32,24 @@ from contracts.rounds import (
 )
 from contracts.users import Role
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 from services.gateway.rpc import ServiceFailed, expect
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.solves import AFTER_A_LOST_REPLAN, solve
+from services.gateway.state import Gateway
 
 router = APIRouter(tags=["rounds"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Planner = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)]
 RoundId = Annotated[str, Path(min_length=1, max_length=128)]
 ContainerId = Annotated[str, Path(min_length=1, max_length=64)]
 PARIS = ZoneInfo("Europe/Paris")
-# A solve runs for its own time limit; this covers the matrix, the geometry and the queue.
-SOLVE_SLACK_S = 30.0
 _PLANS = TypeAdapter(list[RoundPlan])
 _CONTAINERS = TypeAdapter(list[ContainerOut])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    409: {"description": "no road graph is loaded, or another re-plan of this round won"},
+    409: {
+        "description": "no road graph is loaded, another re-plan of this round won, or the "
+        "client_key was already used for another plan or replan request"
+    },
     422: {"description": "the request is invalid, or a point is off the road graph (named)"},
     503: {"description": "the routing service is unreachable or did not answer in time"},
 }
@@ -57,15 +61,6 @@ def _call(gateway: Gateway, user: CurrentUser, method: str, *args: Any, **kw: An
     """Routing decides what the caller reaches: the tenant, then who asks, on every call."""
     caller = user.caller.model_dump(mode="json")
     return gateway.rpc.call("routing", method, gateway.settings.tenant, caller, *args, **kw)
-
-
-def _solve(
-    gateway: Gateway, user: CurrentUser, method: str, time_limit_s: float, *args: Any
-) -> RoundPlan:
-    # Whole tens of seconds, so that the RPC pool sees few distinct timeouts.
-    timeout = max(gateway.rpc.timeout_s, 10.0 * math.ceil((time_limit_s + SOLVE_SLACK_S) / 10))
-    answer = _call(gateway, user, method, *args, timeout_s=timeout)
-    return expect("routing", RoundPlan, answer)
 
 
 def _plans(
@@ -84,10 +79,13 @@ def _plans(
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
 )
-def plan_meal_round(body: MealRoundRequest, user: Planner, gateway: GatewayDep) -> RoundPlan:
+async def plan_meal_round(body: MealRoundRequest, user: Planner, gateway: GatewayDep) -> RoundPlan:
     """Plan the day's meal rounds. Deliveries that cannot be served are listed, with why (one
-    too far from any road: `not_on_road_network`, with its distance); the rest is planned."""
-    return _solve(gateway, user, "plan_meal_round", body.time_limit_s, body.model_dump(mode="json"))
+    too far from any road: `not_on_road_network`, with its distance); the rest is planned.
+    Solved on the gateway's solve pool: the rest of the API answers meanwhile."""
+    return await solve(
+        gateway, user, "plan_meal_round", body.time_limit_s, body.model_dump(mode="json")
+    )
 
 
 @router.post(
@@ -96,10 +94,12 @@ def plan_meal_round(body: MealRoundRequest, user: Planner, gateway: GatewayDep) 
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
 )
-def plan_waste_round(body: WasteRoundRequest, user: Planner, gateway: GatewayDep) -> RoundPlan:
+async def plan_waste_round(
+    body: WasteRoundRequest, user: Planner, gateway: GatewayDep
+) -> RoundPlan:
     """Plan the trucks' trips from the containers' forecast fill; lists the skipped ones, and
     the unserved with why (`not_on_road_network`, `unreachable`...); retired ones are left out."""
-    return _solve(
+    return await solve(
         gateway, user, "plan_waste_round", body.time_limit_s, body.model_dump(mode="json")
     )
 
@@ -122,13 +122,14 @@ def get_round(round_id: RoundId, user: Planner, gateway: GatewayDep) -> RoundPla
 @router.post(
     "/rounds/{round_id}/replan", response_model=RoundPlan, responses={**ERRORS, **NOT_FOUND}
 )
-def replan_round(
+async def replan_round(
     round_id: RoundId, body: ReplanRequest, user: Planner, gateway: GatewayDep
 ) -> RoundPlan:
     """A new version from where the vehicle is: done stops stay first; `changed` lists moves."""
-    return _solve(
-        gateway, user, "replan_round", body.time_limit_s, round_id, body.model_dump(mode="json")
-    )
+    return await solve(
+        gateway, user, "replan_round", body.time_limit_s, round_id, body.model_dump(mode="json"),
+        if_lost=AFTER_A_LOST_REPLAN,
+    )  # fmt: skip
 
 
 @router.post(
@@ -157,6 +158,31 @@ def list_containers(user: Planner, gateway: GatewayDep) -> list[ContainerOut]:
         return _CONTAINERS.validate_python(_call(gateway, user, "list_containers"))
     except ValueError as error:
         raise ServiceFailed("routing", "UnexpectedAnswer", str(error)) from None
+
+
+@router.get("/container-forecasts", response_model=ContainerForecasts, responses=ERRORS)
+def container_forecasts(
+    user: Planner,
+    gateway: GatewayDep,
+    date: Annotated[
+        IsoDate | None, Query(description="the collection's day; default: today")
+    ] = None,
+    collection_time: Annotated[
+        str, Query(pattern=CLOCK_PATTERN, description="HH:MM, Europe/Paris")
+    ] = "07:00",
+    threshold_pct: Annotated[float, Query(gt=0, le=100)] = 80,
+    optional_from_pct: Annotated[float, Query(ge=0, le=100)] = 50,
+) -> ContainerForecasts:
+    """Every container in service, fullest first: its last reading, its forecast fill at the
+    collection time (the model the waste rounds plan from), its fill rate, when it reaches the
+    threshold, and whether to collect it (`collect`, `optional`, `skip`)."""
+    day = dt.datetime.now(PARIS).date() if date is None else date
+    at = dt.datetime.combine(day, dt.time.fromisoformat(collection_time), tzinfo=PARIS)
+    wanted = ForecastRequest(
+        at=at, threshold_pct=threshold_pct, optional_from_pct=optional_from_pct
+    )
+    answer = _call(gateway, user, "container_forecasts", wanted.model_dump(mode="json"))
+    return expect("routing", ContainerForecasts, answer)
 
 
 @router.get(

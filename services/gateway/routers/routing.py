@@ -5,16 +5,16 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from contracts.routing import MatrixRequest, RouteRequest, TravelMatrixResult
 from contracts.users import Role
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 from services.gateway.rpc import expect
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.state import Gateway
 
 router = APIRouter(prefix="/routing", tags=["routing"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 UNAVAILABLE: dict[int | str, dict[str, Any]] = {
     409: {"description": "no road graph is loaded yet (the message says how to build one)"},
     422: {"description": "a point is invalid or too far from any road (each one is named)"},
@@ -33,12 +33,13 @@ def matrix_timeout_s(gateway: Gateway, points: int) -> float:
 
 
 @router.post("/matrix", response_model=TravelMatrixResult, responses=UNAVAILABLE)
-def travel_matrix(
+async def travel_matrix(
     body: MatrixRequest,
     user: Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)],
     gateway: GatewayDep,
 ) -> TravelMatrixResult:
-    answer = gateway.rpc.call(
+    # A big matrix takes up to a minute: on the solve pool, as round solves (solves.py).
+    answer = await gateway.solves.call_async(
         "routing",
         "travel_matrix",
         body.model_dump(mode="json"),

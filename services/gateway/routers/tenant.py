@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, HTTPException, status
 
 from contracts.gateway import TenantUpdate
 from contracts.users import Role, Tenant
 from services.gateway.roles import ANY_ROLE, CurrentUser, require_roles
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.routers.deps import GatewayDep
 
 router = APIRouter(prefix="/tenant", tags=["tenant"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 
 
 @router.get("", response_model=Tenant)

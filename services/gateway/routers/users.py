@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, status
+from fastapi import APIRouter, HTTPException, Path, status
 
 from contracts.users import USERNAME_PATTERN, PasswordReset, Role, UserCreate, UserPublic
 from services.gateway.auth import create_user
 from services.gateway.roles import CurrentUser, require_roles
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.routers.deps import GatewayDep
 
 router = APIRouter(prefix="/users", tags=["users"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Admin = Annotated[CurrentUser, require_roles(Role.ADMIN)]
 Username = Annotated[str, Path(pattern=USERNAME_PATTERN)]
 UNKNOWN: dict[int | str, dict[str, Any]] = {404: {"description": "no such user"}}

@@ -4,6 +4,11 @@ Twilio signs the exact URL it called, query string included, with the POSTed for
 proxy the gateway does not see that URL, so `BOCAGE_PUBLIC_URL` (the base the provider is given)
 rebuilds it; without it, the request's own base URL is used. The alerts service checks the
 signature and applies the callback.
+
+Each is forwarded to the alerts service by RPC. Status callbacks come thousands a second during
+a big campaign, more than an RPC each can take: a deployment gives them the alerts service's
+status receiver (`services/alerts/status_receiver.py`, `ALERTS_STATUS_BASE_URL`), which answers
+this same route's contract; this route stays for a deployment without it.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from services.gateway.roles import PUBLIC
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.routers.deps import GatewayDep
+from services.gateway.state import Gateway
 
 router = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 SIGNATURE_HEADER = "X-Twilio-Signature"
 MAX_FORM_BYTES = 64_000
 FORM_BODY: dict[str, Any] = {

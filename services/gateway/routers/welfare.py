@@ -9,19 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import TypeAdapter
 
 from contracts.users import Role
 from contracts.welfare import WelfareCase, WelfareCloseRequest, WelfareOutcomeRequest
 from services.gateway import live, welfare_live
+from services.gateway.event_feed import welfare_key
 from services.gateway.roles import CurrentUser, require_roles
+from services.gateway.routers.deps import GatewayDep
 from services.gateway.rpc import expect
-from services.gateway.state import Gateway, get_gateway
+from services.gateway.state import Gateway
 
 router = APIRouter(prefix="/welfare-cases", tags=["welfare"])
-GatewayDep = Annotated[Gateway, Depends(get_gateway)]
 Reader = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN, Role.MAYOR)]
 Actor = Annotated[CurrentUser, require_roles(Role.DISPATCHER, Role.ADMIN)]
 CaseId = Annotated[
@@ -72,8 +73,10 @@ def live_cases(
 ) -> StreamingResponse:
     """The open cases the caller reaches, pushed whenever one changes (declared before
     `/{case_id}`, which would otherwise take "live" for a case id)."""
+    # Subscribed before the first read, so that no case opened in between goes unseen.
+    wake = gateway.hub.subscribe([welfare_key(gateway.settings.tenant)])
     return welfare_live.cases_response(
-        request, lambda: list(_call(gateway, user, "list_welfare_cases", True))
+        request, lambda: list(_call(gateway, user, "list_welfare_cases", True)), wake
     )
 
 

@@ -14,6 +14,7 @@ from contracts.meals_events import DeliveryCompleted
 from services.routing.meals.day import delivery_id as delivery_id_of
 from services.routing.meals.day import senior_of_delivery
 from services.routing.meals.profiles import notices
+from services.routing.meals.round_state import delivery_stops, vehicle_state
 
 MARK_STATUS = {"delivered": "delivered", "absent": "absent", "refused": "refused"}
 
@@ -60,6 +61,7 @@ def driver_round(
             )
         )
     pending = [v for v in views if v.status == "pending"]
+    state = vehicle_state(delivery_stops(vehicle), marks, started)
     return DriverRound(
         round_id=plan["round_id"],
         vehicle_id=vehicle["vehicle_id"],
@@ -67,6 +69,8 @@ def driver_round(
         started=started,
         stops=tuple(views),
         next_stop=pending[0] if pending else None,
+        status=state.status,
+        finished_at=state.finished_at,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from contracts.meals import SeniorIn
+from services.common.events import describe_validation_error
 
 MAX_ROWS = 5000
 MAX_CONTACTS = 5
@@ -24,10 +25,7 @@ def _list(value: str | None, sep: str | None) -> list[str]:
 
 
 def _problems(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in issue['loc']) or 'row'}: {issue['msg']}"
-        for issue in error.errors()
-    )
+    return describe_validation_error(error, root="row")
 
 
 def row_profile(row: dict[str, str]) -> dict[str, Any]:

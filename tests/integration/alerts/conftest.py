@@ -11,6 +11,7 @@ import redis
 
 from services.alerts.store import AlertsStore
 from services.common.settings import Settings
+from tests.sandbox_process import SandboxProcess, free_port
 
 
 @pytest.fixture
@@ -25,3 +26,11 @@ def store(redis_url: str, tenant: str) -> Iterator[AlertsStore]:
         if keys:
             client.delete(*keys)
     client.close()
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxProcess]:
+    """The Twilio sandbox for the module's tests, posting no status callbacks of its own."""
+    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
+    yield process
+    process.stop()

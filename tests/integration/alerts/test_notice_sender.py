@@ -16,7 +16,7 @@ from services.alerts.welfare.sends import NoticeSender
 from services.alerts.welfare.store import WelfareStore
 from services.common.settings import Settings
 from tests.conftest import REDIS_URL, require_component
-from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
+from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +34,6 @@ class Clock:
 
 
 Parts = tuple[WelfareStore, NoticeSender, TwilioChannel, Clock]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -4,35 +4,23 @@ interrupted half-way is completed by asking again, without queueing anyone twice
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from contracts.alerts import (
-    Campaign,
-    CampaignMessage,
-    CampaignRequest,
-    CampaignTarget,
     RecipientState,
 )
 from services.alerts.channels.twilio import TwilioChannel, TwilioSettings
 from services.alerts.sender import CampaignSender, SenderConfig
 from services.alerts.store import AlertsStore
-from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
+from tests.integration.alerts.sending_campaign import sending_campaign, sms_states
+from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess
 
 pytestmark = pytest.mark.integration
 
 PEOPLE = 20
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxProcess]:
-    process = SandboxProcess(free_port(), env={"SANDBOX_CALLBACKS": "off"}).start()
-    yield process
-    process.stop()
 
 
 def _phone(i: int) -> str:
@@ -40,29 +28,11 @@ def _phone(i: int) -> str:
 
 
 def _states() -> list[RecipientState]:
-    return [
-        RecipientState(
-            key=f"p{i}:{_phone(i)}:sms", contact_id=f"p{i}", e164=_phone(i), channel="sms",
-            status="pending",
-        )
-        for i in range(PEOPLE)
-    ]  # fmt: skip
+    return sms_states(PEOPLE, _phone)
 
 
 def _campaign(store: AlertsStore, tenant: str) -> str:
-    now = datetime.now(UTC)
-    request = CampaignRequest(
-        title="Test", message="Exercice.", severity="information",
-        target=CampaignTarget(communes=("59043",)), channels=("sms",),
-    )  # fmt: skip
-    campaign = Campaign(
-        campaign_id=f"cmp-{uuid.uuid4().hex[:12]}", tenant=tenant, request=request,
-        status="sending", created_at=now, created_by="test", communes=("59043",),
-        messages=(CampaignMessage(number=1, kind="alert", text="Exercice.",
-                                  voice_text="Exercice.", created_at=now, created_by="test"),),
-    )  # fmt: skip
-    store.save_campaign(campaign)
-    return campaign.campaign_id
+    return sending_campaign(store, tenant)
 
 
 def _sender(store: AlertsStore, sandbox: SandboxProcess, spawn: Any) -> CampaignSender:

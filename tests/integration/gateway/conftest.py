@@ -15,9 +15,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
+import numpy as np
 import pika
 import pytest
 import redis
@@ -30,6 +32,7 @@ from services.gateway.app import create_app
 from services.gateway.auth import create_user
 from services.gateway.settings import SERVICES, GatewaySettings
 from services.gateway.users import UserStore
+from services.routing.artefact import load_graph
 from tests.conftest import REPO_ROOT
 from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port
 
@@ -291,3 +294,22 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[s
     response = client.post("/auth/login", json={"username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def ok(response: Any, code: int = 200) -> Any:
+    """The JSON body of an answer that must have `code`; fails with the body otherwise."""
+    assert response.status_code == code, f"{response.status_code} {response.text}"
+    return response.json()
+
+
+def road_points_near(
+    artefact: Path, centre: list[float], n: int, span: tuple[float, float], seed: int
+) -> list[list[float]]:
+    """n road nodes within `span` degrees (lat, lon) of `centre`, the same ones every run."""
+    graph = load_graph(artefact)
+    near = np.flatnonzero(
+        (np.abs(graph.node_lat - centre[0]) < span[0])
+        & (np.abs(graph.node_lon - centre[1]) < span[1])
+    )
+    picked = np.random.default_rng(seed).choice(near, n, replace=False)
+    return [[float(graph.node_lat[i]), float(graph.node_lon[i])] for i in picked]

@@ -22,6 +22,29 @@ from contracts.users import Role, UserCreate
 from services.gateway.auth import Sessions
 from services.gateway.users import UserStore
 
+
+# schemathesis 4.32 rewrites a 3.1 tuple (`prefixItems`) into the draft-4 `items: [...]` for
+# response validation, then checks it against the 2020-12 meta-schema and reports a "Schema
+# Error" on any 2xx body holding a [lat, lon] (schemathesis issues 3842 and 4099, fixed for
+# parameters only). The fuzzer's copy reads each tuple as an array of its positions' schemas:
+# looser (a latitude of 120 is then "valid", and answered by a documented 422), never stricter.
+def _tuples_as_arrays(node: Any) -> None:
+    if isinstance(node, dict):
+        positions = node.pop("prefixItems", None)
+        if isinstance(positions, list) and "items" not in node:
+            node["items"] = {"anyOf": positions}
+        for value in node.values():
+            _tuples_as_arrays(value)
+    elif isinstance(node, list):
+        for value in node:
+            _tuples_as_arrays(value)
+
+
+@schemathesis.hook
+def before_load_schema(context: Any, raw_schema: dict[str, Any]) -> None:
+    _tuples_as_arrays(raw_schema)
+
+
 SESSION_ENDING = {("POST", "/auth/logout"), ("POST", "/auth/password")}
 # Never a real hash: these users cannot log in, they only hold an issued session.
 NO_PASSWORD = "$argon2id$v=19$m=19456,t=2,p=1$bm8tbG9naW4$bm8tbG9naW4tZm9yLXRoaXMtdXNlcg"

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import phonenumbers
@@ -30,7 +30,6 @@ pytestmark = pytest.mark.integration
 LILLE, VILLENEUVE = "59350", "59009"
 BAILLEUL = Commune(code="59043", name="Bailleul")
 HEADER = ("nom", "prénom", "téléphone", "commune", "date consentement", "vulnérable", "canal")
-T = TypeVar("T")
 
 
 # -- builders ----------------------------------------------------------------------------------
@@ -85,7 +84,7 @@ def campaign_request(
     }
 
 
-def eventually(check: Callable[[], T | None], what: str, timeout_s: float = 60) -> T:
+def eventually[T](check: Callable[[], T | None], what: str, timeout_s: float = 60) -> T:
     """Polls `check` until it returns something truthy; fails naming `what` at the deadline."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None

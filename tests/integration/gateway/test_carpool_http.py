@@ -4,14 +4,18 @@ answer, cancel with re-matching, trips; ownership on every id-taking route; bad 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 
 from contracts.users import Role, UserCreate
+from services.alerts import feed_records
 from services.gateway.auth import create_user
 from services.gateway.users import UserStore
 from tests.integration.gateway.conftest import PASSWORD, login
@@ -221,3 +225,61 @@ def test_bad_requests_get_a_clear_4xx(
         "/carpool/places/import", json={"kind": "list", "text": "a,1,2"}, headers=as_["marie"]
     )
     assert import_.status_code == 403
+
+
+def test_points_outside_the_territory_s_communes_get_a_422_saying_so(
+    people: tuple[TestClient, dict[str, dict[str, str]]],
+    shared_data: Path,
+    redis_url: str,
+    tenant: str,
+) -> None:
+    """The tenant's boundaries as alerts keeps them: three real communes of Nord (IGN), and one
+    the intercommunality drew itself around our road graph's villages (its own GeoJSON)."""
+    client, as_ = people
+    nord = json.loads((shared_data / "communes" / "communes-59-nord.geojson").read_text())
+    flandre = [f for f in nord["features"] if f["properties"]["code"] in {"59043", "59401"}]
+    ring = [[4.60, 51.20], [4.90, 51.20], [4.90, 51.30], [4.60, 51.30], [4.60, 51.20]]
+    drawn = {
+        "type": "Feature",
+        "properties": {"code": "59999", "nom": "Kempen"},
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+    }
+    document = {"type": "FeatureCollection", "features": [*flandre, drawn]}
+    with redis.Redis.from_url(redis_url, decode_responses=True) as connection:
+        feed_records.save_boundaries(connection, tenant, json.dumps(document))
+
+    antwerp = [51.2194, 4.4025]  # on no commune of the tenant
+    away = client.post("/carpool/offers", json=offer(destination=antwerp), headers=as_["jan"])
+    assert away.status_code == 422
+    assert away.json()["detail"] == (
+        "the destination (51.21940, 4.40250) is outside the territory: in none of its 3 communes"
+    )
+    asked = client.post("/carpool/requests", json=request(origin=antwerp), headers=as_["marie"])
+    assert asked.status_code == 422 and "the origin (51.21940, 4.40250)" in asked.json()["detail"]
+    assert client.get("/carpool/me", headers=as_["jan"]).json()["offers"] == []
+    # Inside: offered and matched as ever.
+    assert client.post("/carpool/offers", json=offer(), headers=as_["jan"]).status_code == 201
+    found = client.post("/carpool/requests", json=request(), headers=as_["marie"])
+    assert found.status_code == 201 and len(found.json()["matches"]) == 1
+
+
+def test_booking_again_the_last_seat_one_holds_gives_back_that_booking(
+    people: tuple[TestClient, dict[str, dict[str, str]]],
+) -> None:
+    """A retried booking (a lost answer, a process killed after the seat was taken) is answered
+    with the seat already held, not with "full" because that very seat is now taken."""
+    client, as_ = people
+    assert client.post("/carpool/offers", json=offer(seats=1), headers=as_["jan"]).is_success
+    asked = client.post("/carpool/requests", json=request(), headers=as_["marie"]).json()
+    (match,) = asked["matches"]
+    body = {"request_id": asked["request"]["request_id"], "offer_id": match["offer_id"],
+            "date": DAY}  # fmt: skip
+    first = client.post("/carpool/bookings", json=body, headers=as_["marie"])
+    assert first.status_code == 201, first.text
+    again = client.post("/carpool/bookings", json=body, headers=as_["marie"])
+    assert again.is_success, again.text
+    assert again.json()["booking_id"] == first.json()["booking_id"]
+    theirs = client.post("/carpool/requests", json=request(first_name="Eve"), headers=as_["eve"])
+    assert theirs.json()["matches"] == []  # the one seat is Marie's, once
+    mine = client.get("/carpool/me", headers=as_["marie"]).json()
+    assert [b["booking_id"] for b in mine["bookings"]] == [first.json()["booking_id"]]

@@ -81,6 +81,7 @@ def partner(
 ) -> tuple[TestClient, dict[str, str], dict[str, str]]:
     for name in ("jan", "marie"):
         create_user(store, UserCreate(username=name, password=PASSWORD, role=Role.RESIDENT))
+    create_user(store, UserCreate(username="planner", password=PASSWORD, role=Role.PARTNER))
     client = make_client(services_amqp_uri)
     return client, login(client, "jan"), login(client, "marie")
 
@@ -108,6 +109,15 @@ def test_driver_and_passenger_journeys_validate_against_the_standard(
     }  # fmt: skip
     drivers = client.get("/driver_journeys", params=query, headers=marie)
     assert drivers.status_code == 200, drivers.text
+    # A regional journey planner's account (role partner) finds the same journeys.
+    planner = login(client, "planner")
+    assert client.get("/driver_journeys", params=query, headers=planner).json() == drivers.json()
+    # ... and nothing else: not our people's rides, requests or territory.
+    for method, path in (("POST", "/carpool/offers"), ("POST", "/carpool/requests"),
+                         ("GET", "/carpool/me"), ("GET", f"/carpool/offers/{offer['offer_id']}"),
+                         ("GET", "/tenant"), ("GET", "/carpool/places")):  # fmt: skip
+        refused = client.request(method, path, json=ride, headers=planner)
+        assert refused.status_code == 403 and "a partner may not" in refused.text, path
     jsonschema_rs.validate(response_schema(standard, "/driver_journeys", "200"), drivers.json())
     (journey,) = drivers.json()
     assert journey["id"] == f"{offer['offer_id']}@{DAY.isoformat()}"
@@ -180,3 +190,22 @@ def test_a_search_at_the_poles_finds_no_ride_rather_than_failing(
         found = client.get(path, params=query, headers=marie)
         assert found.status_code == 200, found.text
         assert found.json() == []
+
+
+def test_a_partner_is_admitted_only_on_the_interoperability_searches_and_its_session(
+    make_client: Callable[..., TestClient], empty_amqp_uri: str
+) -> None:
+    schema = make_client(empty_amqp_uri).get("/openapi.json").json()
+    admitted = {
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        if Role.PARTNER.value in operation.get("x-roles", ())
+    }
+    assert admitted == {
+        ("GET", "/driver_journeys"),
+        ("GET", "/passenger_journeys"),
+        ("POST", "/auth/logout"),
+        ("GET", "/auth/me"),
+        ("POST", "/auth/password"),
+    }

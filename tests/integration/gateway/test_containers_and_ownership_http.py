@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -165,3 +166,43 @@ def test_a_driver_reports_a_failed_delivery_only_on_their_own_round_and_once_a_d
     # The refused report recorded nothing: the driver's own report is the first one.
     assert first.status_code == 202 and first.json()["new"] is True
     assert again.status_code == 202 and again.json()["new"] is False
+
+
+def test_the_dispatcher_reads_each_containers_forecast_fullest_first(
+    client: TestClient, role_users: dict[Role, str]
+) -> None:
+    headers = login(client, role_users[Role.DISPATCHER])
+    road = {"id": "c-road", "name": "Oostmalsebaan", "location": ON_A_ROAD, "volume_litres": 660}
+    old = {"id": "c-old", "name": "Oude markt", "location": ON_A_ROAD, "volume_litres": 660}
+    assert client.post("/containers", json=[CHURCH, road, old], headers=headers).status_code == 200
+    assert client.patch("/containers/c-old", json={"retired": True}, headers=headers).is_success
+    today = paris_today()
+    eight = dt.time(8, 0, tzinfo=ZoneInfo("Europe/Paris"))
+    readings = [("c-church", -2, 20), ("c-church", -1, 30), ("c-church", 0, 40), ("c-road", 0, 90)]
+    for cid, day, level in readings:
+        at = dt.datetime.combine(today + dt.timedelta(days=day), eight).isoformat()
+        reading = {"reading_id": f"{cid}{day}", "container_id": cid, "at": at, "level_pct": level}
+        assert client.post("/containers/readings", json=reading, headers=headers).is_success
+
+    in_two_days = (today + dt.timedelta(days=2)).isoformat()
+    seen = client.get(
+        "/container-forecasts",
+        params={"date": in_two_days, "collection_time": "08:00"},
+        headers=headers,
+    )
+    bad_time = client.get(
+        "/container-forecasts", params={"collection_time": "25:00"}, headers=headers
+    )
+
+    assert seen.status_code == 200, seen.text
+    outlook = seen.json()
+    assert outlook["at"].startswith(f"{in_two_days}T08:00:00")
+    # Fullest first; a retired container is out of service.
+    assert [c["id"] for c in outlook["containers"]] == ["c-road", "c-church"]
+    road_seen, church_seen = outlook["containers"]
+    assert road_seen["verdict"] == "collect" and road_seen["last_level_pct"] == 90
+    assert church_seen["forecast_pct"] == pytest.approx(60, abs=0.5)
+    assert church_seen["rate_pct_per_day"] == pytest.approx(10, abs=0.2)
+    assert church_seen["verdict"] == "optional" and church_seen["name"] == "Kerkplein"
+    assert church_seen["full_at"].startswith((today + dt.timedelta(days=4)).isoformat())
+    assert bad_time.status_code == 422 and "collection_time" in bad_time.text

@@ -77,16 +77,6 @@ def fuzz_gateway(services_amqp_uri: str, redis_url: str, tenant: str) -> Iterato
 # A role's run takes minutes (the whole API, twenty examples an operation): its own deadline,
 # above the suite's default, so that a slow machine fails this test alone, never the session.
 @pytest.mark.timeout(1800)
-# A known open finding (issue 9), on a route merged after the run that was clean:
-# schemathesis's coverage phase cannot read the nullable [lat, lon] tuple of PATCH
-# /containers/{id}, and the mayor's, dispatcher's and driver's runs were not repeated since.
-# Reported, not hidden: the run's findings are printed; this marker goes once the run is clean
-# (strict=False so a clean run shows as XPASS, the sign to remove it).
-@pytest.mark.xfail(
-    strict=False,
-    reason="an open finding (issue 9): the nullable [lat, lon] of PATCH /containers/{id} is "
-    "unreadable to schemathesis's coverage phase; three roles' runs not repeated since the merges",
-)
 @pytest.mark.parametrize("role", FUZZED_ROLES, ids=[r.value for r in FUZZED_ROLES])
 def test_the_api_fuzzed_as_each_role_has_no_finding(
     role: Role,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,8 +20,7 @@ from fastapi.testclient import TestClient
 from contracts.users import Role, UserCreate
 from services.gateway.auth import create_user
 from services.gateway.users import UserStore
-from services.routing.artefact import load_graph
-from tests.integration.gateway.conftest import PASSWORD, login
+from tests.integration.gateway.conftest import PASSWORD, login, ok, road_points_near
 
 pytestmark = pytest.mark.e2e
 
@@ -31,21 +29,6 @@ DAY = dt.datetime.now(PARIS).date() + dt.timedelta(days=10)
 WEEK = DAY - dt.timedelta(days=DAY.weekday())
 KITCHEN = [51.2667, 4.7125]
 DRIVERS = ("driver-a", "driver-b", "driver-c")
-
-
-def _ok(response: Any, code: int = 200) -> Any:
-    assert response.status_code == code, response.text
-    return response.json()
-
-
-def _homes(artefact: Path, n: int) -> list[list[float]]:
-    """n points on road nodes near the kitchen (within ~6 km), reproducible."""
-    graph = load_graph(artefact)
-    near = np.flatnonzero(
-        (np.abs(graph.node_lat - KITCHEN[0]) < 0.05) & (np.abs(graph.node_lon - KITCHEN[1]) < 0.08)
-    )
-    picked = np.random.default_rng(11).choice(near, n, replace=False)
-    return [[float(graph.node_lat[i]), float(graph.node_lon[i])] for i in picked]
 
 
 def _at(clock: str, late_min: float = 0) -> str:
@@ -65,7 +48,7 @@ def test_a_simulated_day_of_meals(
         role = Role.DRIVER if name.startswith("driver") else Role.FAMILY
         create_user(store, UserCreate(username=name, password=PASSWORD, role=role))
     dispatcher = login(client, role_users[Role.DISPATCHER])
-    homes = _homes(kempen_drive_artefact, 40)
+    homes = road_points_near(kempen_drive_artefact, KITCHEN, 40, (0.05, 0.08), 11)
     for i, home in enumerate(homes):
         profile = {
             "id": f"s-{i:02d}",
@@ -81,9 +64,9 @@ def test_a_simulated_day_of_meals(
                 {"name": "Voisine", "phone": "+33687654321", "relation": "neighbour"},
             ],
         }
-        _ok(client.put(f"/seniors/s-{i:02d}", json=profile, headers=dispatcher))
+        ok(client.put(f"/seniors/s-{i:02d}", json=profile, headers=dispatcher))
     for f in range(3):
-        _ok(
+        ok(
             client.put(
                 f"/seniors/s-{f:02d}/families/famille-{f}",
                 headers=dispatcher,
@@ -104,11 +87,9 @@ def test_a_simulated_day_of_meals(
         }
         for d in range(7)
     ]
-    _ok(
-        client.put("/menus", json={"week": WEEK.isoformat(), "days": menu_days}, headers=dispatcher)
-    )
+    ok(client.put("/menus", json={"week": WEEK.isoformat(), "days": menu_days}, headers=dispatcher))
     tomorrow = dt.datetime.now(PARIS).date() + dt.timedelta(days=1)
-    _ok(
+    ok(
         client.put(
             "/menus",
             headers=dispatcher,
@@ -126,10 +107,10 @@ def test_a_simulated_day_of_meals(
     against_diet = client.put(
         f"/seniors/s-01/orders/{DAY}", json={"choice_id": "hachis"}, headers=families[1]
     )
-    _ok(client.put(f"/seniors/s-01/orders/{DAY}", json={"choice_id": "colin"}, headers=families[1]))
+    ok(client.put(f"/seniors/s-01/orders/{DAY}", json={"choice_id": "colin"}, headers=families[1]))
     for i in range(40):
         if i != 1:
-            _ok(
+            ok(
                 client.put(
                     f"/seniors/s-{i:02d}/orders/{DAY}",
                     json={"choice_id": "hachis"},
@@ -137,7 +118,7 @@ def test_a_simulated_day_of_meals(
                 )
             )
 
-    plan = _ok(
+    plan = ok(
         client.post(
             "/meals/day",
             headers=dispatcher,
@@ -159,7 +140,7 @@ def test_a_simulated_day_of_meals(
         ),
         201,
     )
-    sheet = _ok(
+    sheet = ok(
         client.get("/meals/kitchen-sheet", params={"date": DAY.isoformat()}, headers=dispatcher)
     )
     planned = {s["id"] for v in plan["vehicles"] for s in v["stops"]}
@@ -173,7 +154,7 @@ def test_a_simulated_day_of_meals(
     for vehicle in vans:
         driver = login(client, vehicle["driver"])
         base = f"/meal-rounds/{plan['round_id']}/{vehicle['vehicle_id']}"
-        _ok(client.post(f"{base}/start", headers=driver))
+        ok(client.post(f"{base}/start", headers=driver))
         late = 20 if vehicle["vehicle_id"] == late_id else 0
         road = [[lat, lon] for lon, lat in vehicle["geometry"]["geometry"]["coordinates"]]
         last_stop = vehicle["stops"][-1]["id"]
@@ -190,7 +171,7 @@ def test_a_simulated_day_of_meals(
             where = road[max(nearest - 2, 0)]
             arrival = dt.time.fromisoformat(stop["arrival"])
             before = (dt.datetime.combine(DAY, arrival) - dt.timedelta(minutes=3)).time()
-            _ok(
+            ok(
                 client.post(
                     f"/meal-rounds/{plan['round_id']}/positions",
                     headers=driver,
@@ -201,14 +182,14 @@ def test_a_simulated_day_of_meals(
                     },
                 )
             )
-            seen = _ok(client.get(base, headers=dispatcher))
+            seen = ok(client.get(base, headers=dispatcher))
             etas_seen.setdefault(vehicle["vehicle_id"], []).append(
                 next(s["eta"] for s in seen["stops"] if s["delivery_id"] == last_stop)
             )
             outcome = "delivered"
             if absent is None and n == 2:
                 outcome, absent = "absent", stop["id"]
-            _ok(
+            ok(
                 client.post(
                     f"/meal-deliveries/{stop['id']}/mark",
                     headers=driver,
@@ -246,7 +227,7 @@ def test_a_simulated_day_of_meals(
     ) <= dt.timedelta(minutes=8)
     # Every door marked once, as the families will see it.
     for f in range(3):
-        seen = _ok(
+        seen = ok(
             client.get(
                 f"/seniors/s-{f:02d}/tracking",
                 params={"date": DAY.isoformat()},
@@ -256,5 +237,18 @@ def test_a_simulated_day_of_meals(
         wanted = "absent" if absent and absent.endswith(f"s-{f:02d}") else "delivered"
         assert seen["status"] == wanted
     assert absent is not None
-    history = _ok(client.get(f"/seniors/{absent.split('-', 2)[2]}/history", headers=dispatcher))
+    history = ok(client.get(f"/seniors/{absent.split('-', 2)[2]}/history", headers=dispatcher))
     assert history[-1]["what"].startswith(f"{DAY}: absent")
+    # Every door marked: each round, and the day, is done, as the dispatcher and drivers see it.
+    day_plan = ok(client.get("/meals/day", params={"date": DAY.isoformat()}, headers=dispatcher))
+    assert day_plan["status"] == "done"
+    for vehicle in day_plan["vehicles"]:
+        if vehicle["stops"]:
+            assert vehicle["status"] == "done" and vehicle["marked"] == len(vehicle["stops"])
+            seen = ok(
+                client.get(
+                    f"/meal-rounds/{plan['round_id']}/{vehicle['vehicle_id']}",
+                    headers=login(client, vehicle["driver"]),
+                )
+            )
+            assert seen["status"] == "done" and seen["finished_at"] == vehicle["finished_at"]

@@ -21,7 +21,7 @@ from contracts.users import Role, UserCreate
 from services.gateway.auth import create_user
 from services.gateway.roles import operation_roles
 from services.gateway.users import UserStore
-from tests.integration.gateway.conftest import PASSWORD, login
+from tests.integration.gateway.conftest import PASSWORD, login, ok
 
 pytestmark = pytest.mark.integration
 
@@ -68,33 +68,28 @@ def families(store: UserStore) -> tuple[str, str]:
     return "famille-a", "famille-b"
 
 
-def _ok(response: Any, code: int = 200) -> Any:
-    assert response.status_code == code, response.text
-    return response.json()
-
-
 def _setup(client: TestClient, dispatcher: dict[str, str], families: tuple[str, str]) -> None:
-    _ok(
+    ok(
         client.put(
             "/seniors/s-a",
             json=senior("s-a", "Lefebvre", [51.2983, 4.7331], diets=["sans_sel"]),
             headers=dispatcher,
         )
     )
-    _ok(
+    ok(
         client.put(
             "/seniors/s-b", json=senior("s-b", "Dubois", [51.2860, 4.8020]), headers=dispatcher
         )
     )
     for sid, family in zip(("s-a", "s-b"), families, strict=True):
-        _ok(
+        ok(
             client.put(
                 f"/seniors/{sid}/families/{family}",
                 json={"phone": "+33611111111", "notify": True},
                 headers=dispatcher,
             )
         )
-    _ok(client.put("/menus", json=MENU, headers=dispatcher))
+    ok(client.put("/menus", json=MENU, headers=dispatcher))
 
 
 def test_every_family_operation_on_another_familys_senior_is_404_and_changes_nothing(
@@ -102,14 +97,14 @@ def test_every_family_operation_on_another_familys_senior_is_404_and_changes_not
 ) -> None:
     dispatcher = login(client, role_users[Role.DISPATCHER])
     _setup(client, dispatcher, families)
-    _ok(
+    ok(
         client.put(
             f"/seniors/s-b/orders/{DAY}",
             json={"choice_id": "blanquette"},
             headers=login(client, families[1]),
         )
     )
-    before = _ok(client.get("/seniors/s-b/history", headers=dispatcher))
+    before = ok(client.get("/seniors/s-b/history", headers=dispatcher))
     family_a = login(client, families[0])
     bodies = {"PUT": {"choice_id": "blanquette"}, "POST": {}}
     tried = []
@@ -133,8 +128,8 @@ def test_every_family_operation_on_another_familys_senior_is_404_and_changes_not
             assert answers[0][0] == answers[1][0] == 404, (path, answers)
             assert answers[0][1].replace("s-b", "X") == answers[1][1].replace("s-nobody", "X")
     assert len(tried) >= 7, tried
-    assert _ok(client.get("/seniors/s-b/history", headers=dispatcher)) == before
-    assert [s["id"] for s in _ok(client.get("/seniors", headers=family_a))] == ["s-a"]
+    assert ok(client.get("/seniors/s-b/history", headers=dispatcher)) == before
+    assert [s["id"] for s in ok(client.get("/seniors", headers=family_a))] == ["s-a"]
 
 
 def test_profiles_orders_and_the_register_over_http(
@@ -153,13 +148,11 @@ def test_profiles_orders_and_the_register_over_http(
     )
     assert against_diet.status_code == 422
     assert "Blanquette de veau is not sans_sel" in against_diet.json()["detail"]
-    order = _ok(
+    order = ok(
         client.put(f"/seniors/s-a/orders/{DAY}", json={"choice_id": "colin"}, headers=family_a)
     )
     assert order["choice_name"] == "Colin sauce citron" and order["editable"] is True
-    week = _ok(
-        client.get("/seniors/s-a/orders", params={"week": DAY.isoformat()}, headers=family_a)
-    )
+    week = ok(client.get("/seniors/s-a/orders", params={"week": DAY.isoformat()}, headers=family_a))
     assert [o["choice_id"] for o in week] == ["colin"]
     paused = client.post(
         "/seniors/s-a/pauses",
@@ -171,7 +164,7 @@ def test_profiles_orders_and_the_register_over_http(
         f"/seniors/s-a/orders/{DAY}", json={"choice_id": "colin"}, headers=family_a
     )
     assert refused.status_code == 422 and "paused" in refused.json()["detail"]
-    history = _ok(client.get("/seniors/s-a/history", headers=family_a))
+    history = ok(client.get("/seniors/s-a/history", headers=family_a))
     assert [h["by"] for h in history][-2:] == ["famille-a", role_users[Role.DISPATCHER]]
     assert client.put("/seniors/s-a/pauses", json={}, headers=family_a).status_code == 405
     assert client.post("/seniors/s-a/pauses", json={}, headers=family_a).status_code == 403
@@ -182,7 +175,7 @@ def test_profiles_orders_and_the_register_over_http(
         f"s-f,Paul,Hoeve,Hoeve,59350,{FIELD[0]},{FIELD[1]},lun,Anne,+33611111111\n"
         "s-x,Sans,Jour,rue,59350,51.2480,4.8420,,Anne,+33611111111\n"
     )
-    report = _ok(
+    report = ok(
         client.post(
             "/seniors/import",
             content=csv.encode(),
@@ -198,7 +191,7 @@ def test_a_family_follows_the_delivery_live(
 ) -> None:
     dispatcher = login(client, role_users[Role.DISPATCHER])
     _setup(client, dispatcher, families)
-    _ok(
+    ok(
         client.put(
             f"/seniors/s-b/orders/{DAY}",
             json={"choice_id": "blanquette"},
@@ -206,7 +199,7 @@ def test_a_family_follows_the_delivery_live(
         )
     )
     family_b = login(client, families[1])
-    seen = _ok(
+    seen = ok(
         client.get("/seniors/s-b/tracking", params={"date": DAY.isoformat()}, headers=family_b)
     )
     assert seen["status"] == "not_planned" and seen["vehicle"] is None

@@ -48,6 +48,9 @@ PUBLIC = {
     ("GET", "/dispatch"),
     ("GET", "/dispatch/dispatch.js"),
     ("GET", "/dispatch/dispatch.css"),
+    ("GET", "/kitchen"),
+    ("GET", "/kitchen/kitchen.js"),
+    ("GET", "/kitchen/kitchen.css"),
     ("GET", "/pages/common.js"),
     ("GET", "/pages/common.css"),
 }

@@ -110,6 +110,28 @@ def test_dispatcher_plans_a_meal_round_and_finds_it_by_id_and_by_date(
     assert missing.status_code == 404 and "meals-nope" in missing.json()["detail"]
 
 
+def test_a_plan_sent_again_with_its_client_key_is_the_same_plan_and_never_a_second(
+    dispatcher_client: TestClient, role_users: dict[Role, str]
+) -> None:
+    client = dispatcher_client
+    headers = login(client, role_users[Role.DISPATCHER])
+    day = paris_today()
+    body = meal_request(day, role_users[Role.DRIVER]) | {"client_key": "tournee-du-jour"}
+
+    first = _plan(client, headers, body)
+    # A retry after a 503 or a timeout may allow the solver longer: still the same request.
+    again = _plan(client, headers, body | {"time_limit_s": 2})
+    other = client.post("/rounds/meals", json=body | {"max_ride_minutes": 90}, headers=headers)
+    without_key = _plan(client, headers, meal_request(day, role_users[Role.DRIVER]))
+
+    assert again == first
+    assert other.status_code == 409 and "client_key" in other.json()["detail"]
+    by_date = client.get("/rounds", params={"date": day.isoformat()}, headers=headers)
+    assert sorted(p["round_id"] for p in by_date.json()) == sorted(
+        [first["round_id"], without_key["round_id"]]
+    )
+
+
 def test_a_driver_gets_only_their_own_round_and_cannot_plan(
     dispatcher_client: TestClient, role_users: dict[Role, str], store: UserStore
 ) -> None:
@@ -138,6 +160,13 @@ def test_a_driver_gets_only_their_own_round_and_cannot_plan(
     assert client.get("/me/round", headers=family).status_code == 403
 
 
+def _first_stop_done(plan: dict[str, Any]) -> dict[str, Any]:
+    """A replan from van-1's first stop, just done."""
+    first = plan["vehicles"][0]["stops"][0]
+    return {"vehicle_id": "van-1", "position": first["location"], "now": first["service_start"],
+            "done": [first["id"]], "cancelled": [], "time_limit_s": 1}  # fmt: skip
+
+
 def test_a_replan_over_http_keeps_the_done_stops_first(
     dispatcher_client: TestClient, role_users: dict[Role, str]
 ) -> None:
@@ -147,16 +176,7 @@ def test_a_replan_over_http_keeps_the_done_stops_first(
     first = plan["vehicles"][0]["stops"][0]
 
     response = client.post(
-        f"/rounds/{plan['round_id']}/replan",
-        json={
-            "vehicle_id": "van-1",
-            "position": first["location"],
-            "now": first["service_start"],
-            "done": [first["id"]],
-            "cancelled": [],
-            "time_limit_s": 1,
-        },
-        headers=headers,
+        f"/rounds/{plan['round_id']}/replan", json=_first_stop_done(plan), headers=headers
     )
 
     assert response.status_code == 200, response.text
@@ -168,6 +188,26 @@ def test_a_replan_over_http_keeps_the_done_stops_first(
     assert not any(s["done"] for s in stops[1:])
     fetched = client.get(f"/rounds/{plan['round_id']}", headers=headers).json()
     assert fetched["version"] == new["version"]
+
+
+def test_a_replan_sent_again_with_its_client_key_makes_one_version(
+    dispatcher_client: TestClient, role_users: dict[Role, str]
+) -> None:
+    client = dispatcher_client
+    headers = login(client, role_users[Role.DISPATCHER])
+    plan = _plan(client, headers, meal_request(paris_today(), role_users[Role.DRIVER]))
+    change = _first_stop_done(plan) | {"client_key": "retard-10h12"}
+    url = f"/rounds/{plan['round_id']}/replan"
+
+    once = client.post(url, json=change, headers=headers)
+    again = client.post(url, json=change, headers=headers)
+    other = client.post(url, json=change | {"delay_minutes": 15}, headers=headers)
+
+    assert once.status_code == again.status_code == 200, (once.text, again.text)
+    assert once.json()["version"] == again.json()["version"] == plan["version"] + 1
+    assert other.status_code == 409 and "client_key" in other.json()["detail"]
+    fetched = client.get(f"/rounds/{plan['round_id']}", headers=headers).json()
+    assert fetched["version"] == plan["version"] + 1
 
 
 def test_an_unknown_round_cannot_be_replanned(

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.users import Role
-from tests.integration.gateway.conftest import login
-from tests.integration.gateway.test_meals_http import DAY, _ok, _setup, families  # noqa: F401
+from tests.integration.gateway.conftest import login, ok
+from tests.integration.gateway.test_meals_http import DAY, _setup, families  # noqa: F401
 
 pytestmark = pytest.mark.integration
 
@@ -28,14 +28,14 @@ def test_a_dispatcher_exports_then_erases_a_senior(
     dispatcher = login(client, role_users[Role.DISPATCHER])
     _setup(client, dispatcher, families)
     family_a = login(client, families[0])
-    _ok(client.put(f"/seniors/s-a/orders/{DAY}", json={"choice_id": "colin"}, headers=family_a))
+    ok(client.put(f"/seniors/s-a/orders/{DAY}", json={"choice_id": "colin"}, headers=family_a))
 
     refused = [
         client.get("/seniors/s-a/export", headers=family_a).status_code,
         client.delete("/seniors/s-a", headers=family_a).status_code,
     ]
-    exported = _ok(client.get("/seniors/s-a/export", headers=dispatcher))
-    erased = _ok(client.delete("/seniors/s-a", headers=dispatcher))
+    exported = ok(client.get("/seniors/s-a/export", headers=dispatcher))
+    erased = ok(client.delete("/seniors/s-a", headers=dispatcher))
     after = [
         client.get("/seniors/s-a", headers=dispatcher),
         client.get("/seniors/s-a/export", headers=dispatcher),
@@ -53,6 +53,6 @@ def test_a_dispatcher_exports_then_erases_a_senior(
     assert erased == {"erased": True, "orders_removed": 1, "meals_kept_anonymous": 0}
     assert [r.status_code for r in after] == [404] * 4
     assert after[3].json()["detail"] == after[2].json()["detail"].replace("s-a", "s-nobody")
-    assert _ok(client.get("/seniors", headers=family_a)) == []
-    sheet = _ok(client.get("/meals/kitchen-sheet", params={"date": str(DAY)}, headers=dispatcher))
+    assert ok(client.get("/seniors", headers=family_a)) == []
+    sheet = ok(client.get("/meals/kitchen-sheet", params={"date": str(DAY)}, headers=dispatcher))
     assert sheet["total"] == 0

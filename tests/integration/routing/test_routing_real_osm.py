@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from infra import cli
-from services.routing import reference
+from services.routing import matrix_pool, reference
 from services.routing.artefact import RoadGraph, load_graph
 from services.routing.matrix import PointError, Router
 
@@ -84,8 +86,11 @@ def test_the_version_changes_with_the_source_not_with_the_run(
     assert drive.chains.junction_node.size < drive.n_nodes
 
 
-def test_the_matrix_equals_networkx_on_50_addresses(kempen: RoadGraph) -> None:
-    router = Router(kempen)
+# With the junction table (the territory is small enough) and without (a larger one).
+@pytest.mark.parametrize("table_bytes", [256 * 2**20, 0], ids=["junction_table", "per_ask"])
+def test_the_matrix_equals_networkx_on_50_addresses(kempen: RoadGraph, table_bytes: int) -> None:
+    router = Router(kempen, junction_table_max_bytes=table_bytes)
+    assert (router.junction_table() is not None) == (table_bytes > 0)
     points = addresses(kempen, 50, seed=7)
     matrix = router.travel_matrix(points)
     snap = router.snapper.snap(points[:, 0], points[:, 1], router.max_snap_m)
@@ -205,3 +210,28 @@ def test_a_download_without_internet_says_so(
     code = cli.main(["graph", "build", "--place", "Bailleul, France", "--out", str(tmp_path)])
     assert code == 2
     assert "no internet access" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("table_bytes", [256 * 2**20, 0], ids=["junction_table", "rows_split"])
+def test_the_matrix_served_through_the_pool_is_the_one_computed_here(
+    kempen_artefacts: dict[str, Path], table_bytes: int
+) -> None:
+    """What the service answers (off its process: one worker with a junction table, rows split
+    over two without) is exactly the matrix computed in one process."""
+    path = kempen_artefacts["drive"]
+    router = Router(load_graph(path), junction_table_max_bytes=table_bytes)
+    points = addresses(router.graph, matrix_pool.PARALLEL_FROM + 20, seed=11)
+    pool = ProcessPoolExecutor(
+        2,
+        mp_context=get_context("spawn"),
+        initializer=matrix_pool.init_worker,
+        initargs=(str(path), router.max_snap_m),
+    )
+    try:
+        served = matrix_pool.travel_matrix(router, points.tolist(), pool)
+    finally:
+        pool.shutdown()
+    here = router.travel_matrix(points)
+    np.testing.assert_array_equal(served.durations_s, here.durations_s)
+    np.testing.assert_array_equal(served.distances_m, here.distances_m)
+    assert served.unreachable == here.unreachable

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +17,7 @@ import uvicorn
 from twilio.rest import Client
 
 from infra.twilio_sandbox import NumberSet, SandboxConfig, create_app
+from tests import waiting
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "test-token-3f9a"
@@ -34,15 +34,8 @@ def free_port() -> int:
 
 
 def wait_for(what: str, probe: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Poll until probe() returns something truthy; fail saying what never happened."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.02)
+    """The sandbox answers in milliseconds: poll it often."""
+    return waiting.wait_for(what, probe, timeout, every_s=0.02)
 
 
 @dataclass

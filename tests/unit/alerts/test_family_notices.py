@@ -8,7 +8,7 @@ import pytest
 
 from contracts.meals_events import DeliveryCompleted, DeliveryEtaUpdated, FamilyNotice
 from services.alerts.segments import analyse
-from services.alerts.welfare.family import approaching_notices, delivered_notices
+from services.alerts.welfare.family import approaching_notices, delivered_notices, final_receipt
 
 pytestmark = pytest.mark.unit
 
@@ -47,3 +47,19 @@ def test_delivered_says_the_time_in_paris_in_gsm7() -> None:
     assert notice.text == "Bocage : le repas de Marie a été livré à 11h42."
     assert analyse(notice.text).encoding == "GSM-7" and analyse(notice.text).segments == 1
     assert notice.key == "family:d-42:delivered:anne"
+
+
+def test_only_a_family_sms_final_status_becomes_a_receipt_for_routing() -> None:
+    at = datetime(2026, 11, 23, 10, 52, tzinfo=UTC)
+    key = "family:meal-20261123-s-1:approaching:anne"
+    found = final_receipt(key, "undelivered", "30003", at)
+    assert found is not None
+    assert (found.delivery_id, found.kind, found.username) == (
+        "meal-20261123-s-1",
+        "approaching",
+        "anne",
+    )
+    assert (found.status, found.error_code, found.at) == ("undelivered", "30003", at)
+    assert final_receipt(key, "sent", None, at) is None  # on its way
+    assert final_receipt("welfare:d-42:2026-11-23:0:sms", "delivered", None, at) is None
+    assert final_receipt("family:d-1:other:anne", "delivered", None, at) is None

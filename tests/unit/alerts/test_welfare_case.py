@@ -16,10 +16,12 @@ from services.alerts.welfare.case import (
     advance,
     case_id_for,
     close,
+    in_time_order,
     next_due,
     open_case,
     opens_a_case,
     outcome_from_reply,
+    receipt,
     record_outcome,
     take,
 )
@@ -142,3 +144,40 @@ def test_the_contact_who_presses_1_is_texted_how_to_reply_with_the_outcome() -> 
     assert [outcome_from_reply(t) for t in ("4", " 1. ", "3 elle est tombée", "bonjour", "")] == [
         "found_well", "hospitalised", "needs_help", None, None,
     ]  # fmt: skip
+
+
+def test_the_providers_final_receipts_are_written_once_in_the_history() -> None:
+    case = open_case(_failed(SOPHIE, VOISIN), T0, TIMING).case
+    later = T0 + timedelta(seconds=20)
+    # On the way (queued, sent, ringing): not worth a line.
+    assert receipt(case, 0, "sms", "sent", later) is None
+    assert receipt(case, 0, "voice", "ringing", later) is None
+    texted = receipt(case, 0, "sms", "undelivered", later, error="30003")
+    assert texted is not None
+    (step,) = texted.steps
+    assert (step.kind, step.contact_index, step.actor) == ("delivery_receipt", 0, "provider")
+    assert step.detail == "SMS à Sophie Lefebvre : non remis (erreur 30003)"
+    # The provider repeats its callback: nothing more.
+    assert receipt(texted.case, 0, "sms", "undelivered", later, error="30003") is None
+    called = receipt(texted.case, 1, "voice", "completed", later, duration_s="35")
+    assert called is not None and called.steps[0].detail == "Appel à M. Caron : décroché (35 s)"
+    assert receipt(case, 1, "voice", "no-answer", later).steps[0].detail.endswith("pas de réponse")  # type: ignore[union-attr]
+    # A case whose contacts were erased still says which turn it was, never a name.
+    erased = case.model_copy(update={"contacts": ()})
+    assert (
+        receipt(erased, 1, "sms", "delivered", later).steps[0].detail
+        == "SMS à contact n° 2 : remis"
+    )  # type: ignore[union-attr]
+
+
+def test_receipts_decided_side_by_side_still_read_in_time_order() -> None:
+    case = open_case(_failed(SOPHIE, VOISIN), T0, TIMING).case
+    second = T0 + timedelta(seconds=20, microseconds=300)
+    first = T0 + timedelta(seconds=20)
+    # The later receipt was stored first: another worker's earlier one lands after it.
+    stored = receipt(case, 0, "sms", "delivered", second)
+    assert stored is not None
+    both = receipt(stored.case, 1, "sms", "undelivered", first, error="30003")
+    assert both is not None
+    times = [step.at for step in in_time_order(both.case).history]
+    assert times == sorted(times) and times != [step.at for step in both.case.history]

@@ -147,3 +147,19 @@ def test_an_unreachable_point_is_never_inserted() -> None:
         return INF if b == C else travel(a, b)
 
     assert best_insertion(ride(), ask(B, C), broken) is None
+
+
+def test_float_noise_between_two_equal_roads_never_sends_the_passenger_walking() -> None:
+    """A meeting place at the same spot of the road as the passenger's door, its times a hair
+    shorter (rounding): the passenger is picked up at the door, not told to walk 300 m."""
+    place = 5
+
+    def noisy(a: int, b: int) -> float:
+        if place in (a, b):
+            other = b if a == place else a
+            return 0.0 if other == B else max(travel(B, other) - 1e-4, 0.0)
+        return travel(a, b)
+
+    door, walk = Candidate(B), Candidate(place, walk_s=250.0, walk_m=300.0, key="pl-1")
+    found = best_insertion(ride(), ask(B, C, pickups=(walk, door)), noisy)
+    assert found is not None and found.pickup == door and found.walk_m == 0

@@ -20,6 +20,6 @@ def test_dispatchers_and_admins_reach_the_whole_tenant() -> None:
         assert Caller(username="x1", role=role).reaches_communes([])
 
 
-@pytest.mark.parametrize("role", [Role.DRIVER, Role.FAMILY, Role.RESIDENT])
+@pytest.mark.parametrize("role", [Role.DRIVER, Role.FAMILY, Role.RESIDENT, Role.PARTNER])
 def test_other_roles_reach_no_commune_even_if_named(role: Role) -> None:
     assert not Caller(username="x1", role=role, communes=("59043",)).reaches_commune("59043")

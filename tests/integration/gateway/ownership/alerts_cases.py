@@ -26,7 +26,8 @@ def _resident(world: World) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     writer.writerow(("nom", "téléphone", "commune", "date consentement", "lat", "lon"))
-    number = "+336" + str(uuid.uuid4().int)[:8]
+    # 06 12 3x xx xx: allocated mobile numbers (not every 06 9x is, for libphonenumber).
+    number = "+336123" + str(uuid.uuid4().int)[:5]
     writer.writerow(
         (f"Durand {uuid.uuid4().hex[:6]}", number, VILLENEUVE, "01/03/2024", HOME[1], HOME[0])
     )

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts.users import Role
+from tests.integration.gateway.conftest import ok
 from tests.integration.gateway.ownership import Built, OwnedBy, TenantWide, World, register, user
 
 FAMILY_A = user("famille-matrix-a", Role.FAMILY)
@@ -26,11 +27,6 @@ HOME = [51.2983, 4.7331]
 REGISTER = "seniors, their pauses and families are registered by the intercommunality"
 
 
-def _ok(response: Any, code: int = 200) -> Any:
-    assert response.status_code == code, f"{response.status_code} {response.text}"
-    return response.json()
-
-
 def _senior_with_an_order(world: World) -> str:
     planner = world.as_user(PLANNER)
     senior = {
@@ -38,15 +34,15 @@ def _senior_with_an_order(world: World) -> str:
         "commune": "59350", "location": HOME, "weekdays": ["lun", "mar", "mer", "jeu", "ven",
         "sam", "dim"], "emergency_contacts": [{"name": "Paul", "phone": "+33612345678"}],
     }  # fmt: skip
-    _ok(world.client.put("/seniors/s-matrix", json=senior, headers=planner))
+    ok(world.client.put("/seniors/s-matrix", json=senior, headers=planner))
     link = {"phone": "+33611111111", "notify": True}
-    _ok(world.client.put(f"/seniors/s-matrix/families/{FAMILY_A}", json=link, headers=planner))
+    ok(world.client.put(f"/seniors/s-matrix/families/{FAMILY_A}", json=link, headers=planner))
     menu = {"week": WEEK.isoformat(), "days": [{"day": DAY.isoformat(), "choices": [
         {"id": "blanquette", "name": "Blanquette de veau"}]}]}  # fmt: skip
-    _ok(world.client.put("/menus", json=menu, headers=planner))
+    ok(world.client.put("/menus", json=menu, headers=planner))
     order = {"choice_id": "blanquette"}
     family = world.as_user(FAMILY_A)
-    _ok(world.client.put(f"/seniors/s-matrix/orders/{DAY}", json=order, headers=family))
+    ok(world.client.put(f"/seniors/s-matrix/orders/{DAY}", json=order, headers=family))
     return "s-matrix"
 
 
@@ -55,10 +51,10 @@ def _family_as(world: World) -> Built:
     planner = world.as_user(PLANNER)
 
     def snapshot() -> Any:
-        history = _ok(world.client.get(f"/seniors/{senior_id}/history", headers=planner))
+        history = ok(world.client.get(f"/seniors/{senior_id}/history", headers=planner))
         week = {"week": WEEK.isoformat()}
         orders = world.client.get(f"/seniors/{senior_id}/orders", params=week, headers=planner)
-        return history, _ok(orders)
+        return history, ok(orders)
 
     return Built(
         params={"senior_id": senior_id, "day": DAY.isoformat()},
@@ -78,13 +74,13 @@ def _van_of_driver_a(
         "vehicles": [{"id": "van-a", "capacity": 10, "shift_start": "10:00",
                       "shift_end": "14:00", "driver": DRIVER_A}],
     }  # fmt: skip
-    plan = _ok(world.client.post("/meals/day", json=day_plan, headers=planner), 201)
+    plan = ok(world.client.post("/meals/day", json=day_plan, headers=planner), 201)
     round_id = plan["round_id"]
     stop = plan["vehicles"][0]["stops"][0]
     path = f"/meal-rounds/{round_id}/van-a"
 
     def snapshot() -> Any:
-        seen = _ok(world.client.get(path, headers=planner))
+        seen = ok(world.client.get(path, headers=planner))
         return seen["started"], [(s["delivery_id"], s["status"]) for s in seen["stops"]]
 
     params = {"round_id": round_id, "vehicle_id": "van-a", "delivery_id": stop["id"]}

@@ -1,0 +1,1 @@
+"""The alerts store, one module per aggregate (see services/alerts/store.py)."""
