@@ -27,6 +27,30 @@ START_HINTS = {
 }
 
 
+# make test runs a failed test once more (Makefile RETRY). Its first failure is printed here in
+# full, and the rerun summary lists it: a flaky test is seen and mended, never hidden.
+_configs: list[pytest.Config] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _configs.append(config)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.outcome != "rerun" or not _configs:
+        return
+    terminal = _configs[-1].pluginmanager.get_plugin("terminalreporter")
+    if terminal is None:
+        return
+    terminal.write_line("")
+    what = f"{report.nodeid} ({report.when})"
+    terminal.write_sep("!", f"FAILED ONCE, run again (flaky if it passes): {what}")
+    terminal.write_line(str(report.longrepr))
+    for section, content in report.sections:
+        terminal.write_sep("-", section)
+        terminal.write_line(content[-6000:])
+
+
 def _reachable(url: str, default_port: int) -> bool:
     parts = urlsplit(url)
     try:
