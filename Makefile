@@ -5,8 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PYTEST := $(BIN)/pytest
 # make test: a test that fails is run once more, its first failure printed and listed as FLAKY
-# (tests/conftest.py); one that fails twice fails the run.
-RETRY  := --reruns 1 --reruns-delay 5 -rR
+# (tests/conftest.py); one that fails twice fails the run. The 15 slowest tests are listed.
+RETRY  := --reruns 1 --reruns-delay 5 -rR --durations=15
 
 .PHONY: install up down status test test-fast test-services test-docker lint format bench graph demo
 

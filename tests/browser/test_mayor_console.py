@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from contracts.users import Role
+from tests.integration.gateway.alert_builders import import_csv, mobile, person
 from tests.integration.gateway.conftest import PASSWORD, login
-from tests.integration.gateway.test_alerts_http import import_csv, mobile, person
 from tests.sandbox_process import SandboxProcess
 
 pytestmark = pytest.mark.browser

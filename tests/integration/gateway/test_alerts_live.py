@@ -18,8 +18,7 @@ from twilio.request_validator import RequestValidator
 from contracts.users import Role
 from tests.sandbox_process import AUTH_TOKEN, SandboxProcess
 
-from .conftest import PASSWORD, login
-from .test_alerts_http import (
+from .alert_builders import (
     VILLENEUVE,
     campaign_request,
     eventually,
@@ -29,6 +28,7 @@ from .test_alerts_http import (
     person,
     report_rows,
 )
+from .conftest import PASSWORD, login
 
 pytestmark = pytest.mark.integration
 Event = tuple[str, dict[str, Any]]

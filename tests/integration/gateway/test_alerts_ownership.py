@@ -19,8 +19,8 @@ from contracts.users import Role, UserCreate
 from services.gateway.auth import create_user
 from services.gateway.users import UserStore
 
+from .alert_builders import LILLE, VILLENEUVE, mobile
 from .conftest import PASSWORD, login
-from .test_alerts_http import LILLE, VILLENEUVE, mobile
 
 pytestmark = pytest.mark.integration
 

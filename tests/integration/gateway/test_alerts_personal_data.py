@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from contracts.users import Role
 
+from .alert_builders import LILLE, campaign_request, import_csv, mobile, person, report_rows
 from .conftest import login
-from .test_alerts_http import LILLE, campaign_request, import_csv, mobile, person, report_rows
 
 pytestmark = pytest.mark.integration
 

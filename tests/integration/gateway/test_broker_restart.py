@@ -23,14 +23,14 @@ from fastapi.testclient import TestClient
 
 from contracts.users import Role
 from tests.conftest import REPO_ROOT
-from tests.integration.gateway.conftest import login
-from tests.integration.gateway.test_alerts_http import (
+from tests.integration.gateway.alert_builders import (
     campaign_request,
     eventually,
     import_csv,
     mobile,
     person,
 )
+from tests.integration.gateway.conftest import login
 from tests.integration.gateway.test_rounds_http import meal_request, paris_today
 from tests.private_broker import PrivateBroker
 from tests.sandbox_process import ACCOUNT_SID, AUTH_TOKEN, SandboxProcess, free_port

@@ -17,8 +17,8 @@ from services.gateway.auth import create_user
 from services.gateway.users import UserStore
 from tests.sandbox_process import SandboxProcess
 
+from .alert_builders import eventually, landline, mobile
 from .conftest import PASSWORD, login
-from .test_alerts_http import eventually, landline, mobile
 
 pytestmark = pytest.mark.integration
 

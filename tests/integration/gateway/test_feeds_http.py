@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 from contracts.users import Role
 from services.alerts import feed_records
 from tests.feed_documents.made import Area, Info, cap
-from tests.integration.gateway import test_alerts_http
-from tests.integration.gateway.test_alerts_http import Auth
+from tests.integration.gateway import alert_builders
+from tests.integration.gateway.alert_builders import Auth
 
 # The alerts HTTP tests' fixtures: a client on the real services, sessions by role.
-client = test_alerts_http.client
-as_role = test_alerts_http.as_role
+client = alert_builders.client
+as_role = alert_builders.as_role
 
 pytestmark = pytest.mark.integration
 LILLE_SQUARE = "50.625,3.05 50.625,3.07 50.635,3.07 50.635,3.05 50.625,3.05"

@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 
 from contracts.users import Role
 from services.gateway.health import CONNECTION_NAME
-from tests.integration.gateway.conftest import _management, login
-from tests.integration.gateway.test_alerts_http import (
+from tests.integration.gateway.alert_builders import (
     campaign_request,
 )
+from tests.integration.gateway.conftest import _management, login
 from tests.integration.gateway.test_rounds_http import meal_request, paris_today
 from tests.waiting import wait_for
 

@@ -22,8 +22,8 @@ from contracts.users import Role
 from services.gateway import live
 from services.gateway.fanout import Subscription
 
+from .alert_builders import campaign_request, import_csv, mobile, person
 from .conftest import PASSWORD
-from .test_alerts_http import campaign_request, import_csv, mobile, person
 from .test_alerts_live import events_until_done, send
 from .test_welfare_http import CASE, _publish_failed_delivery
 
