@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from contracts.users import Role, UserCreate
 from services.gateway.auth import create_user
 from services.gateway.users import UserStore
 
+from . import alert_builders
 from .alert_builders import LILLE, VILLENEUVE, mobile
 from .conftest import PASSWORD, login
 
@@ -60,11 +60,8 @@ def area_request(polygon: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pytest.fixture
-def client(
-    make_client: Callable[..., TestClient], services_amqp_uri: str, role_users: dict[Role, str]
-) -> TestClient:
-    return make_client(services_amqp_uri)
+# A gateway on the real services, the role users made (alert_builders.py).
+client = alert_builders.client
 
 
 @pytest.fixture

@@ -3,24 +3,20 @@ an erasure leaves behind, and reports a spreadsheet opens safely (issue 9)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fastapi.testclient import TestClient
 
 from contracts.users import Role
 
+from . import alert_builders
 from .alert_builders import LILLE, campaign_request, import_csv, mobile, person, report_rows
 from .conftest import login
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def client(
-    make_client: Callable[..., TestClient], services_amqp_uri: str, role_users: dict[Role, str]
-) -> TestClient:
-    return make_client(services_amqp_uri)
+# A gateway on the real services, the role users made (alert_builders.py).
+client = alert_builders.client
 
 
 @pytest.fixture
