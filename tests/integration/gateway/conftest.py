@@ -252,8 +252,14 @@ def live_gateway(
     so both agree on `http://127.0.0.1:<port>`.
     """
     settings = GatewaySettings(amqp_uri=services_amqp_uri, redis_url=redis_url, tenant=tenant)
+    # A page's live stream may still be open at teardown: it is closed after 2 s rather than
+    # waited for (uvicorn waits for open connections otherwise).
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=public_gateway_port, log_level="warning"
+        create_app(settings),
+        host="127.0.0.1",
+        port=public_gateway_port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="live-gateway", daemon=True)
