@@ -195,7 +195,9 @@ def populate(store: CarpoolStore, tenant: str, offers: list[Any], setup: Setup) 
         o = setup.book.add(offer.offer.origin)
         d = setup.book.add(offer.offer.destination)
         row = prefilter_row(offer, landmarks.end_columns(setup.matrix.travel, o, d, marked))
-        store.save_offer(tenant, offer, [(key, row)], {"bench": True})
+        # As the service saves it: the row names the graph its landmark times came from (a row
+        # without one loses its landmark bounds in the prefilter).
+        store.save_offer(tenant, offer, [(key, row)], {"bench": True}, road_version.current())
         if stops:
             store.client.hset(store.k(tenant, "ride", key), "stops", stops_json(stops))
             # As the service keeps them when it books: the ride's legs through its stops.

@@ -327,7 +327,10 @@ def end_to_end(artefact: Path, fleet: list[dict[str, Any]], seconds: float) -> d
         families = [{"Authorization": f"Bearer {token(f'family-{v}')}"} for v in range(len(fleet))]
         followed = [vehicles[v]["stops"][-1]["id"] for v in range(len(fleet))]
         steps_done = [0] * len(fleet)  # the simulated clock runs on across both phases
-        clock0 = dt.datetime.now(PARIS)
+        # Not before the windows open (10:30): an early van's ETAs are held at the windows'
+        # start, so a run in the morning would move none of them.
+        opens = dt.datetime.combine(day, dt.time(10, 30), tzinfo=PARIS)
+        clock0 = max(dt.datetime.now(PARIS), opens)
         published = 0
 
         def phase(name: str) -> None:
