@@ -17,3 +17,16 @@ def wait_for(what: str, probe: Callable[[], Any], timeout: float = 45, every_s: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(every_s)
+
+
+def eventually[R](check: Callable[[], R | None], what: str, timeout_s: float = 60) -> R:
+    """check()'s first truthy answer, polled every 0.3 s; fails naming `what` and the last
+    answer seen."""
+    deadline = time.monotonic() + timeout_s
+    last: R | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.3)
+    raise AssertionError(f"{what}: not so after {timeout_s:g} s (last seen: {last!r})")

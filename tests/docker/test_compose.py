@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests import waiting
 from tests.docker.compose import Compose
 from tests.docker.conftest import LILLE, login
 
@@ -37,14 +38,8 @@ HOMES = {
 
 
 def eventually[T](check: Callable[[], T | None], what: str, timeout_s: float = 120) -> T:
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not so after {timeout_s:g} s (last seen: {last!r})")
+    """As tests/waiting.py's, with the longer wait containers need."""
+    return waiting.eventually(check, what, timeout_s)
 
 
 def mobiles(first: int, count: int) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from contracts.users import Commune, Role
+from tests.waiting import eventually as eventually  # for the tests that import it here
 
 from .conftest import login
 
@@ -76,18 +76,6 @@ def campaign_request(
         "target": {"communes": list(communes)},
         "channels": list(channels),
     }
-
-
-def eventually[T](check: Callable[[], T | None], what: str, timeout_s: float = 60) -> T:
-    """Polls `check` until it returns something truthy; fails naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout_s
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: not so after {timeout_s:g} s (last seen: {last!r})")
 
 
 def report_rows(csv_text: str) -> list[dict[str, str]]:
