@@ -7,6 +7,7 @@ import base64
 import csv
 import io
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -141,3 +142,14 @@ def report_rows(alerts: Any, tenant: str, campaign_id: str) -> dict[str, dict[st
     """The campaign's report.csv as the dispatcher downloads it, by "phone:channel"."""
     report = alerts.campaign_report(tenant, DISPATCHER, campaign_id)
     return {f"{r['phone']}:{r['channel']}": r for r in csv.DictReader(io.StringIO(report))}
+
+
+def kill_9_a_third_of_the_way(
+    alerts: Any, tenant: str, campaign_id: str, people: int, victim: subprocess.Popen[bytes]
+) -> dict[str, Any]:
+    """Once a third of the campaign is accepted, kill -9 `victim`; the campaign's view once
+    every message has left (the survivors take its share over)."""
+    wait_until_accepted(alerts, tenant, campaign_id, people // 3)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait(timeout=10)
+    return wait_until_sent(alerts, tenant, campaign_id)

@@ -8,8 +8,6 @@ the dead sender had sent but not recorded is found at the provider, not sent aga
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,10 +19,9 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from tests.sandbox_process import SandboxProcess, free_port
 from tests.service.alerts_processes import (
     accepted,
+    kill_9_a_third_of_the_way,
     send_to_people,
     start_alerts,
-    wait_until_accepted,
-    wait_until_sent,
     wait_until_serving,
 )
 from tests.service.nameko_process import stop
@@ -73,12 +70,7 @@ def test_a_kill_9_of_an_unpaced_asyncio_sender_sends_each_alert_once(
                 for n in range(2)
             ]  # fmt: skip
             processes += senders
-            wait_until_accepted(alerts, tenant, campaign_id, PEOPLE // 3)
-
-            os.kill(senders[0].pid, signal.SIGKILL)
-            senders[0].wait(timeout=10)
-
-            view = wait_until_sent(alerts, tenant, campaign_id)
+            view = kill_9_a_third_of_the_way(alerts, tenant, campaign_id, PEOPLE, senders[0])
     finally:
         stop(*processes)
 

@@ -9,8 +9,6 @@ one pace between them (one bucket in Redis), not one pace each.
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,10 +22,9 @@ from tests.service.alerts_processes import (
     ASYNC_SENDER,
     NAMEKO_ALERTS,
     accepted,
+    kill_9_a_third_of_the_way,
     send_to_people,
     start_alerts,
-    wait_until_accepted,
-    wait_until_sent,
     wait_until_serving,
 )
 from tests.service.nameko_process import stop
@@ -76,12 +73,7 @@ def test_three_instances_and_a_kill_9_keep_the_pace_and_send_each_alert_once(
             wait_until_serving(service_config, log)
         with ServiceRpcProxy("alerts", service_config, timeout=30) as alerts:
             campaign_id = send_to_people(alerts, tenant, PEOPLE, "06 61")
-            wait_until_accepted(alerts, tenant, campaign_id, PEOPLE // 3)
-
-            os.kill(instances[0].pid, signal.SIGKILL)
-            instances[0].wait(timeout=10)
-
-            view = wait_until_sent(alerts, tenant, campaign_id)
+            view = kill_9_a_third_of_the_way(alerts, tenant, campaign_id, PEOPLE, instances[0])
     finally:
         stop(*instances)
 
